@@ -1,0 +1,74 @@
+// autograd.h: the reverse-mode tape. Each op that needs a gradient records one Node on its output;
+// backward() walks the nodes in reverse topological order.
+// Accumulation rule: leaf (parameter) gradients are added (+=) into tensor.grad; a node's
+// backward returns fresh gradients for its inputs (=), one per input, undefined where none.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/ops.h"
+#include "core/tensor.h"
+
+namespace tr {
+
+struct Node {
+  Op op = Op::Custom;
+  std::vector<Tensor> inputs;  // the tensors this node sends gradients to
+  bool released = false;       // saved tensors freed after a backward without retain_graph
+  virtual ~Node() = default;
+  // dout: gradient of the loss with respect to this node's output (contiguous, output's dtype).
+  virtual std::vector<Tensor> backward(const Tensor& dout) = 0;
+  virtual void release() { released = true; }
+  virtual std::string name() const { return op_name(op); }
+};
+
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& dout)>;
+
+struct FnNode : Node {
+  BackwardFn fn;
+  std::vector<Tensor> backward(const Tensor& dout) override { return fn(dout); }
+  void release() override {
+    fn = nullptr;
+    released = true;
+  }
+};
+
+// ---- grad mode ----
+bool grad_enabled();
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+ private:
+  bool prev_;
+};
+class GradModeGuard {  // sets grad mode to `on` for its lifetime
+ public:
+  explicit GradModeGuard(bool on);
+  ~GradModeGuard();
+ private:
+  bool prev_;
+};
+
+// True when grad mode is on and any input requires a gradient.
+bool needs_grad(std::initializer_list<Tensor> inputs);
+bool needs_grad(const std::vector<Tensor>& inputs);
+
+// Records `fn` as the backward of `out`, sending gradients to `inputs` (in order).
+// The lambda captures what it saves; it must not capture `out` itself (use out.detach()).
+void record(Tensor& out, Op op, std::vector<Tensor> inputs, BackwardFn fn);
+void record_node(Tensor& out, std::shared_ptr<Node> node);
+
+// Runs backward from `root`. `grad` defaults to ones (root must then have one element).
+void backward(const Tensor& root, const Tensor& grad, bool retain_graph);
+
+// Name of the op that produced t, or "a leaf".
+std::string grad_fn_name(const Tensor& t);
+
+// Reduces a broadcast gradient back to `shape` (sums over broadcast dimensions).
+Tensor reduce_to_shape(const Tensor& grad, const Shape& shape);
+
+}  // namespace tr

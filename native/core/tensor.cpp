@@ -1,0 +1,255 @@
+// tensor.cpp: shape helpers, raw construction and strided copies (no autograd here).
+#include "core/tensor.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "core/autograd.h"
+#include "core/thread_pool.h"
+
+namespace tr {
+
+int64_t Tensor::size(int dim) const {
+  int d = normalize_dim(dim, rank(), "size");
+  return impl_->shape[d];
+}
+
+bool Tensor::is_contiguous() const {
+  int64_t expect = 1;
+  for (int i = rank() - 1; i >= 0; --i) {
+    if (impl_->shape[i] != 1 && impl_->strides[i] != expect) return false;
+    expect *= impl_->shape[i];
+  }
+  return true;
+}
+
+void Tensor::set_requires_grad(bool on) {
+  if (on) check(is_float(impl_->dtype), ErrorCode::DTYPE, "Expected a floating-point tensor for requiresGrad but received ", dtype_name(impl_->dtype));
+  check(is_leaf() || on, ErrorCode::INVALID_ARGUMENT, "Expected a leaf tensor for requiresGrad = false but received a tensor computed by ", grad_fn_name(*this), "; use detach()");
+  impl_->requires_grad = on;
+}
+
+Tensor Tensor::detach() const {
+  auto t = std::make_shared<TensorImpl>();
+  t->storage = impl_->storage;
+  t->shape = impl_->shape;
+  t->strides = impl_->strides;
+  t->offset = impl_->offset;
+  t->dtype = impl_->dtype;
+  t->device = impl_->device;
+  return Tensor(std::move(t));
+}
+
+int64_t shape_numel(const Shape& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+Shape contiguous_strides(const Shape& s) {
+  Shape st(s.size());
+  int64_t acc = 1;
+  for (int i = static_cast<int>(s.size()) - 1; i >= 0; --i) {
+    st[i] = acc;
+    acc *= s[i];
+  }
+  return st;
+}
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  os << "]";
+  return os.str();
+}
+
+int normalize_dim(int64_t dim, int rank, const char* what) {
+  int64_t d = dim < 0 ? dim + rank : dim;
+  if (d < 0 || d >= rank)
+    fail(ErrorCode::INVALID_ARGUMENT, "Expected a dimension in [", -rank, ", ", rank - 1, "] for ", what, " but received ", dim);
+  return static_cast<int>(d);
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  size_t r = std::max(a.size(), b.size());
+  Shape out(r);
+  for (size_t i = 0; i < r; ++i) {
+    int64_t da = i < r - a.size() ? 1 : a[i - (r - a.size())];
+    int64_t db = i < r - b.size() ? 1 : b[i - (r - b.size())];
+    if (da != db && da != 1 && db != 1)
+      fail(ErrorCode::SHAPE_MISMATCH, "Expected shapes that broadcast together for ", op, " but received ", shape_str(a), " and ", shape_str(b));
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+static void check_shape(const Shape& shape) {
+  check(shape.size() <= static_cast<size_t>(kMaxRank), ErrorCode::INVALID_ARGUMENT,
+        "Expected a shape of rank at most ", kMaxRank, " but received ", shape_str(shape));
+  for (auto d : shape)
+    check(d >= 0, ErrorCode::INVALID_ARGUMENT, "Expected non-negative sizes for shape but received ", shape_str(shape));
+}
+
+Tensor empty(const Shape& shape, DType dtype, Device device) {
+  check_shape(shape);
+  auto t = std::make_shared<TensorImpl>();
+  t->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device, false);
+  t->shape = shape;
+  t->strides = contiguous_strides(shape);
+  t->dtype = dtype;
+  t->device = device;
+  return Tensor(std::move(t));
+}
+
+Tensor zeros(const Shape& shape, DType dtype, Device device) {
+  check_shape(shape);
+  auto t = std::make_shared<TensorImpl>();
+  t->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device, true);
+  t->shape = shape;
+  t->strides = contiguous_strides(shape);
+  t->dtype = dtype;
+  t->device = device;
+  return Tensor(std::move(t));
+}
+
+template <typename T>
+static void fill_typed(T* p, int64_t n, T v) {
+  parallel_for(n, 1 << 16, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) p[i] = v; });
+}
+
+Tensor full(const Shape& shape, double value, DType dtype, Device device) {
+  check(device == Device::CPU, ErrorCode::NOT_SUPPORTED, "full on ", device_name(device), " is done by native/cuda");
+  Tensor t = empty(shape, dtype, device);
+  int64_t n = t.numel();
+  switch (dtype) {
+    case DType::F32: fill_typed(t.data<float>(), n, static_cast<float>(value)); break;
+    case DType::F64: fill_typed(t.data<double>(), n, value); break;
+    case DType::BF16: fill_typed(t.data<uint16_t>(), n, f32_to_bf16(static_cast<float>(value))); break;
+    case DType::F16: fill_typed(t.data<uint16_t>(), n, f32_to_f16(static_cast<float>(value))); break;
+    case DType::I32: fill_typed(t.data<int32_t>(), n, static_cast<int32_t>(value)); break;
+  }
+  return t;
+}
+
+Tensor view_of(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {
+  auto t = std::make_shared<TensorImpl>();
+  t->storage = base.storage();
+  t->shape = shape;
+  t->strides = strides;
+  t->offset = offset;
+  t->dtype = base.dtype();
+  t->device = base.device();
+  return Tensor(std::move(t));
+}
+
+// Reads element i (in row-major order over `shape`) of a strided source as double / writes to dst.
+namespace {
+inline double load(const void* base, DType dt, int64_t i) {
+  switch (dt) {
+    case DType::F32: return static_cast<const float*>(base)[i];
+    case DType::F64: return static_cast<const double*>(base)[i];
+    case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(base)[i]);
+    case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(base)[i]);
+    case DType::I32: return static_cast<const int32_t*>(base)[i];
+  }
+  return 0;
+}
+inline void store(void* base, DType dt, int64_t i, double v) {
+  switch (dt) {
+    case DType::F32: static_cast<float*>(base)[i] = static_cast<float>(v); break;
+    case DType::F64: static_cast<double*>(base)[i] = v; break;
+    case DType::BF16: static_cast<uint16_t*>(base)[i] = f32_to_bf16(static_cast<float>(v)); break;
+    case DType::F16: static_cast<uint16_t*>(base)[i] = f32_to_f16(static_cast<float>(v)); break;
+    case DType::I32: static_cast<int32_t*>(base)[i] = static_cast<int32_t>(std::lrint(v)); break;
+  }
+}
+
+// Strided element copy with dtype conversion: dst and src have the same shape.
+void strided_copy(const Tensor& dst, const Tensor& src) {
+  const Shape& shape = src.shape();
+  int r = src.rank();
+  int64_t n = src.numel();
+  if (n == 0) return;
+  // Fast path: both contiguous, same dtype.
+  if (dst.is_contiguous() && src.is_contiguous() && dst.dtype() == src.dtype()) {
+    std::memcpy(dst.raw(), src.raw(), static_cast<size_t>(n) * dtype_size(src.dtype()));
+    return;
+  }
+  // Inner loop over the last dimension; outer index decomposed per row.
+  int64_t inner = r == 0 ? 1 : shape[r - 1];
+  int64_t rows = n / inner;
+  int64_t ss = r == 0 ? 0 : src.strides()[r - 1], ds = r == 0 ? 0 : dst.strides()[r - 1];
+  const char* sb = static_cast<const char*>(src.storage()->data());
+  char* db = static_cast<char*>(dst.storage()->data());
+  DType sdt = src.dtype(), ddt = dst.dtype();
+  parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(inner, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      int64_t so = src.offset(), dof = dst.offset(), rem = row;
+      for (int d = r - 2; d >= 0; --d) {
+        int64_t idx = rem % shape[d];
+        rem /= shape[d];
+        so += idx * src.strides()[d];
+        dof += idx * dst.strides()[d];
+      }
+      if (sdt == DType::F32 && ddt == DType::F32) {
+        const float* s = reinterpret_cast<const float*>(sb) + so;
+        float* d = reinterpret_cast<float*>(db) + dof;
+        for (int64_t i = 0; i < inner; ++i) d[i * ds] = s[i * ss];
+      } else {
+        for (int64_t i = 0; i < inner; ++i) store(db, ddt, dof + i * ds, load(sb, sdt, so + i * ss));
+      }
+    }
+  });
+}
+}  // namespace
+
+void copy_into(const Tensor& dst, const Tensor& src) {
+  check(dst.shape() == src.shape(), ErrorCode::SHAPE_MISMATCH, "Expected the same shape for copy but received ",
+        shape_str(dst.shape()), " and ", shape_str(src.shape()));
+  check(dst.device() == Device::CPU && src.device() == Device::CPU, ErrorCode::NOT_SUPPORTED, "copy between devices is done by native/cuda");
+  strided_copy(dst, src);
+}
+
+Tensor contiguous(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  Tensor out = empty(t.shape(), t.dtype(), t.device());
+  copy_into(out, t);
+  return out;
+}
+
+Tensor clone(const Tensor& t) {
+  Tensor out = empty(t.shape(), t.dtype(), t.device());
+  copy_into(out, t);
+  return out;
+}
+
+Tensor cast_raw(const Tensor& t, DType dtype) {
+  if (t.dtype() == dtype) return contiguous(t);
+  Tensor out = empty(t.shape(), dtype, t.device());
+  copy_into(out, t);
+  return out;
+}
+
+double item(const Tensor& t) {
+  check(t.numel() == 1, ErrorCode::SHAPE_MISMATCH, "Expected a one-element tensor for item but received shape ", shape_str(t.shape()));
+  check(t.device() == Device::CPU, ErrorCode::DEVICE, "Expected a cpu tensor for item; move it with .to('cpu')");
+  return load(t.raw(), t.dtype(), 0);
+}
+
+void check_float(const Tensor& t, const char* op, const char* name) {
+  check(t.defined(), ErrorCode::INVALID_ARGUMENT, "Expected a tensor for ", name, " of ", op, " but received none");
+  check(is_float(t.dtype()), ErrorCode::DTYPE, "Expected a floating-point tensor for ", name, " of ", op, " but received ", dtype_name(t.dtype()));
+}
+
+void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
+  check(a.dtype() == b.dtype(), ErrorCode::DTYPE, "Expected tensors of one dtype for ", op, " but received ",
+        dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
+}
+
+void check_cpu(const Tensor& t, const char* op) {
+  check(t.device() == Device::CPU, ErrorCode::NOT_SUPPORTED, "Expected a cpu tensor for ", op, " (this op has no ", device_name(t.device()), " kernel yet) but received a ", device_name(t.device()), " tensor");
+}
+
+}  // namespace tr

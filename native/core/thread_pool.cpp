@@ -1,0 +1,156 @@
+// thread_pool.cpp: persistent workers; the calling thread takes a share of every parallel_for.
+#include "core/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#ifdef TR_HAVE_CBLAS
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+#endif
+
+namespace tr {
+namespace {
+
+thread_local bool tl_in_worker = false;
+
+class Pool {
+ public:
+  explicit Pool(int n) { resize(n); }
+  ~Pool() { stop(); }
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  void resize(int n) {
+    stop();
+    stopping_ = false;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this] { loop(); });
+  }
+
+  // Runs task(i) for i in [0, count) across the workers and the caller; rethrows the first error.
+  void run(int count, const std::function<void(int)>& task) {
+    std::lock_guard<std::mutex> run_lock(run_mutex_);
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      task_ = &task;
+      count_ = count;
+      next_.store(0);
+      done_ = 0;
+      error_ = nullptr;
+      ++generation_;
+    }
+    cv_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lk(m_);
+    done_cv_.wait(lk, [&] { return done_ == count_; });
+    task_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      int i = next_.fetch_add(1);
+      if (i >= count_) return;
+      try {
+        (*task_)(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(m_);
+        if (!error_) error_ = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lk(m_);
+      if (++done_ == count_) done_cv_.notify_all();
+    }
+  }
+
+  void loop() {
+    tl_in_worker = true;
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(m_);
+        cv_.wait(lk, [&] { return stopping_ || (generation_ != seen && task_ != nullptr); });
+        if (stopping_) return;
+        seen = generation_;
+      }
+      work();
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex m_, run_mutex_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int)>* task_ = nullptr;
+  int count_ = 0;
+  std::atomic<int> next_{0};
+  int done_ = 0;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+int default_threads() {
+  if (const char* env = std::getenv("TREEREWARD_THREADS")) {
+    int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
+Pool& pool() {
+  static Pool* p = [] {
+    int n = default_threads();
+#ifdef TR_HAVE_CBLAS
+    // BLAS is always called from one thread; give it the same number of threads, no more.
+    if (openblas_set_num_threads) openblas_set_num_threads(n);
+#endif
+    return new Pool(n);  // never destroyed: workers must outlive static destructors at exit
+  }();
+  return *p;
+}
+
+}  // namespace
+
+int num_threads() { return pool().size(); }
+
+void set_num_threads(int n) {
+  if (n < 1) n = 1;
+  pool().resize(n);
+#ifdef TR_HAVE_CBLAS
+  if (openblas_set_num_threads) openblas_set_num_threads(n);
+#endif
+}
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  int threads = tl_in_worker ? 1 : num_threads();
+  int64_t chunks = std::min<int64_t>(threads, (n + grain - 1) / grain);
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  int64_t per = (n + chunks - 1) / chunks;
+  pool().run(static_cast<int>(chunks), [&](int c) {
+    int64_t b = c * per, e = std::min<int64_t>(n, b + per);
+    if (b < e) fn(b, e);
+  });
+}
+
+}  // namespace tr

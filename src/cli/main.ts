@@ -1,0 +1,12 @@
+// main.ts: `treereward <command>`: each command file registers itself on the program.
+import { Command } from 'commander';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program.name('treereward').description('Tree-structured feedback learning for text-to-image diffusion models').showHelpAfterError();
+  const modules = await Promise.all([
+    // each command module: import('./<command>.js'),
+  ]);
+  for (const m of modules) m.register(program);
+  await program.parseAsync(argv);
+}
