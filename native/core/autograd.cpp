@@ -11,6 +11,7 @@ thread_local bool tl_grad_enabled = true;
 }
 
 bool grad_enabled() { return tl_grad_enabled; }
+void set_grad_enabled(bool on) { tl_grad_enabled = on; }
 NoGradGuard::NoGradGuard() : prev_(tl_grad_enabled) { tl_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { tl_grad_enabled = prev_; }
 GradModeGuard::GradModeGuard(bool on) : prev_(tl_grad_enabled) { tl_grad_enabled = on; }

@@ -38,6 +38,7 @@ struct FnNode : Node {
 
 // ---- grad mode ----
 bool grad_enabled();
+void set_grad_enabled(bool on);  // for the binding's noGrad scopes; C++ code uses the guards
 class NoGradGuard {
  public:
   NoGradGuard();

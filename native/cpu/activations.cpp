@@ -1,0 +1,93 @@
+// activations.cpp: tanh, sigmoid, log-sigmoid, relu, gelu (exact and tanh), silu, clamp.
+#include "cpu/unary_op.h"
+
+namespace tr {
+
+namespace {
+constexpr double kSqrt2 = 1.41421356237309504880;
+constexpr double kSqrt2OverPi = 0.79788456080286535588;
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+
+template <typename T> T sigmoid_of(T x) {
+  return x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x));
+}
+}  // namespace
+
+Tensor tanh(const Tensor& a) {
+  if (lowp(a)) return cast(tanh(up(a)), a.dtype());
+  return unary_op(a, Op::Tanh, "tanh", [](auto x) { return std::tanh(x); }, [](auto d, auto, auto y) { return d * (1 - y * y); });
+}
+
+Tensor sigmoid(const Tensor& a) {
+  if (lowp(a)) return cast(sigmoid(up(a)), a.dtype());
+  return unary_op(a, Op::Sigmoid, "sigmoid", [](auto x) { return sigmoid_of(x); }, [](auto d, auto, auto y) { return d * y * (1 - y); });
+}
+
+// log sigmoid(x) = -softplus(-x) = min(x, 0) - log1p(exp(-|x|)); d/dx = sigmoid(-x) = 1 - sigmoid(x).
+Tensor log_sigmoid(const Tensor& a) {
+  if (lowp(a)) return cast(log_sigmoid(up(a)), a.dtype());
+  return unary_op(
+      a, Op::LogSigmoid, "logSigmoid", [](auto x) { return std::min(x, decltype(x)(0)) - std::log1p(std::exp(-std::abs(x))); },
+      [](auto d, auto x, auto) { return d * sigmoid_of(-x); });
+}
+
+Tensor relu(const Tensor& a) {
+  if (lowp(a)) return cast(relu(up(a)), a.dtype());
+  return unary_op(a, Op::Relu, "relu", [](auto x) { return x > 0 ? x : x * 0; }, [](auto d, auto x, auto) { return x > 0 ? d : d * 0; });
+}
+
+Tensor gelu(const Tensor& a, bool tanh_approx) {
+  if (lowp(a)) return cast(gelu(up(a), tanh_approx), a.dtype());
+  if (tanh_approx) {
+    return unary_op(
+        a, Op::GeluTanh, "gelu",
+        [](auto x) {
+          using T = decltype(x);
+          T u = T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
+          return T(0.5) * x * (T(1) + std::tanh(u));
+        },
+        [](auto d, auto x, auto) {
+          using T = decltype(x);
+          T u = T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
+          T t = std::tanh(u);
+          T du = T(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * x * x);
+          return d * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
+        });
+  }
+  return unary_op(
+      a, Op::Gelu, "gelu",
+      [](auto x) {
+        using T = decltype(x);
+        return T(0.5) * x * (T(1) + std::erf(x / T(kSqrt2)));
+      },
+      [](auto d, auto x, auto) {
+        using T = decltype(x);
+        T cdf = T(0.5) * (T(1) + std::erf(x / T(kSqrt2)));
+        T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
+        return d * (cdf + x * pdf);
+      });
+}
+
+Tensor silu(const Tensor& a) {
+  if (lowp(a)) return cast(silu(up(a)), a.dtype());
+  return unary_op(
+      a, Op::Silu, "silu", [](auto x) { return x * sigmoid_of(x); },
+      [](auto d, auto x, auto) {
+        auto s = sigmoid_of(x);
+        return d * s * (1 + x * (1 - s));
+      });
+}
+
+Tensor clamp(const Tensor& a, double lo, double hi) {
+  check(lo <= hi, ErrorCode::INVALID_ARGUMENT, "Expected min <= max for clamp but received min ", lo, " and max ", hi);
+  if (lowp(a)) return cast(clamp(up(a), lo, hi), a.dtype());
+  return unary_op(
+      a, Op::Clamp, "clamp",
+      [lo, hi](auto x) {
+        using T = decltype(x);
+        return std::min(std::max(x, T(lo)), T(hi));
+      },
+      [lo, hi](auto d, auto x, auto) { return (x >= lo && x <= hi) ? d : d * 0; });
+}
+
+}  // namespace tr

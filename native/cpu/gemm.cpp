@@ -1,0 +1,94 @@
+// gemm.cpp: matrix product kernels: CBLAS when available, a blocked portable kernel otherwise.
+#include "cpu/gemm.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/thread_pool.h"
+
+#ifdef TR_HAVE_CBLAS
+#include <cblas.h>
+#endif
+
+namespace tr {
+
+bool gemm_uses_blas() {
+#ifdef TR_HAVE_CBLAS
+  return true;
+#else
+  return false;
+#endif
+}
+
+template <typename T>
+void gemm_portable(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                   const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  // Pack B as (K, N) row-major so the inner loop runs over contiguous N.
+  std::vector<T> Bp;
+  const T* Bk = B;
+  int64_t ldbk = ldb;
+  if (trans_b) {
+    Bp.resize(static_cast<size_t>(K * N));
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < K; ++k) Bp[k * N + n] = B[n * ldb + k];
+    Bk = Bp.data();
+    ldbk = N;
+  }
+  constexpr int64_t kBlockK = 256;
+  parallel_for(M, std::max<int64_t>(1, 4096 / std::max<int64_t>(N * K / 64, 1)), [&](int64_t m0, int64_t m1) {
+    std::vector<T> acc(static_cast<size_t>(N));
+    for (int64_t m = m0; m < m1; ++m) {
+      std::fill(acc.begin(), acc.end(), T(0));
+      for (int64_t k0 = 0; k0 < K; k0 += kBlockK) {
+        int64_t k1 = std::min(K, k0 + kBlockK);
+        for (int64_t k = k0; k < k1; ++k) {
+          T a = trans_a ? A[k * lda + m] : A[m * lda + k];
+          if (a == T(0)) continue;
+          const T* brow = Bk + k * ldbk;
+          T* pacc = acc.data();
+          for (int64_t n = 0; n < N; ++n) pacc[n] += a * brow[n];
+        }
+      }
+      T* crow = C + m * ldc;
+      if (beta == T(0)) for (int64_t n = 0; n < N; ++n) crow[n] = alpha * acc[n];
+      else for (int64_t n = 0; n < N; ++n) crow[n] = alpha * acc[n] + beta * crow[n];
+    }
+  });
+}
+
+template <>
+void gemm<float>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+                 int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+#ifdef TR_HAVE_CBLAS
+  if (K > 0) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
+                static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta, C,
+                static_cast<int>(ldc));
+    return;
+  }
+#endif
+  gemm_portable<float>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <>
+void gemm<double>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+                  const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+#ifdef TR_HAVE_CBLAS
+  if (K > 0) {
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
+                static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta, C,
+                static_cast<int>(ldc));
+    return;
+  }
+#endif
+  gemm_portable<double>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template void gemm_portable<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+                                   float, float*, int64_t);
+template void gemm_portable<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
+                                    int64_t, double, double*, int64_t);
+
+}  // namespace tr

@@ -1,0 +1,61 @@
+// linear.cpp: y (..., OUT) = x (..., IN) @ weight (OUT, IN)^T + bias (OUT).
+// Backward: dx = dy @ W, dW = dy^T @ x, db = sum of dy over rows.
+#include "cpu/gemm.h"
+#include "cpu/kernel_util.h"
+
+namespace tr {
+
+Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
+  check_float(x_in, "linear", "x");
+  check_float(w_in, "linear", "weight");
+  check_same_dtype(x_in, w_in, "linear");
+  if (b_in.defined()) check_same_dtype(x_in, b_in, "linear");
+  check_cpu(x_in, "linear");
+  check(w_in.rank() == 2, ErrorCode::SHAPE_MISMATCH, "Expected a weight of shape [out, in] for linear but received ", shape_str(w_in.shape()));
+  check(x_in.rank() >= 1 && x_in.shape().back() == w_in.shape()[1], ErrorCode::SHAPE_MISMATCH,
+        "Expected an input whose last dimension is ", w_in.shape()[1], " for linear but received ", shape_str(x_in.shape()));
+  check(!b_in.defined() || (b_in.rank() == 1 && b_in.shape()[0] == w_in.shape()[0]), ErrorCode::SHAPE_MISMATCH,
+        "Expected a bias of shape [", w_in.shape()[0], "] for linear but received ", b_in.defined() ? shape_str(b_in.shape()) : "none");
+  if (lowp(x_in)) return cast(linear(up(x_in), up(w_in), up(b_in)), x_in.dtype());
+
+  Tensor x = contiguous(x_in), w = contiguous(w_in), bias = b_in.defined() ? contiguous(b_in) : Tensor();
+  int64_t IN = w.shape()[1], OUT = w.shape()[0], rows = x.numel() / std::max<int64_t>(IN, 1);
+  Shape os = x.shape();
+  os.back() = OUT;
+  Tensor out = empty(os, x.dtype(), x.device());
+  TR_FLOAT_DISPATCH(x.dtype(), T, {
+    T* po = out.data<T>();
+    if (bias.defined()) {
+      const T* pb = bias.data<T>();
+      parallel_for(rows, 64, [&](int64_t s, int64_t e) {
+        for (int64_t r = s; r < e; ++r) std::copy(pb, pb + OUT, po + r * OUT);
+      });
+    }
+    gemm<T>(false, true, rows, OUT, IN, T(1), x.data<T>(), IN, w.data<T>(), IN, bias.defined() ? T(1) : T(0), po, OUT);
+  });
+
+  if (needs_grad({x_in, w_in, b_in})) {
+    bool gx = x_in.requires_grad(), gw = w_in.requires_grad(), gb = b_in.defined() && b_in.requires_grad();
+    Tensor sx = gw ? x.detach() : Tensor(), sw = gx ? w.detach() : Tensor();
+    Shape xs = x_in.shape();
+    record(out, Op::Linear, {x_in, w_in, b_in}, [sx, sw, xs, gx, gw, gb, rows, IN, OUT](const Tensor& dout) -> std::vector<Tensor> {
+      Tensor dx, dw, db;
+      TR_FLOAT_DISPATCH(dout.dtype(), T, {
+        const T* pd = dout.data<T>();
+        if (gx) {
+          dx = empty(xs, dout.dtype(), dout.device());
+          gemm<T>(false, false, rows, IN, OUT, T(1), pd, OUT, sw.data<T>(), IN, T(0), dx.data<T>(), IN);
+        }
+        if (gw) {
+          dw = empty({OUT, IN}, dout.dtype(), dout.device());
+          gemm<T>(true, false, OUT, IN, rows, T(1), pd, OUT, sx.data<T>(), IN, T(0), dw.data<T>(), IN);
+        }
+        if (gb) db = sum(reshape(dout, {rows, OUT}), {0}, false);
+      });
+      return {dx, dw, db};
+    });
+  }
+  return out;
+}
+
+}  // namespace tr

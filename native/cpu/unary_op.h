@@ -1,0 +1,34 @@
+// unary_op.h: the pattern every elementwise unary op follows: a forward f(x) and a backward
+// g(dout, x, y) -> dx over contiguous buffers, recorded with x (input) and y (output) saved.
+#pragma once
+#include "cpu/kernel_util.h"
+
+namespace tr {
+
+template <typename Fwd, typename Bwd>
+Tensor unary_op(const Tensor& a_in, Op op, const char* name, Fwd f, Bwd g) {
+  check_float(a_in, name, "a");
+  check_cpu(a_in, name);
+  Tensor a = contiguous(a_in);
+  Tensor out;
+  TR_FLOAT_DISPATCH(a.dtype(), T, { out = unary_new<T>(a, [&](T x) { return static_cast<T>(f(x)); }); });
+  if (needs_grad({a_in})) {
+    Tensor x = a.detach(), y = out.detach();
+    record(out, op, {a_in}, [x, y, g](const Tensor& dout) -> std::vector<Tensor> {
+      Tensor dx = empty(x.shape(), x.dtype(), x.device());
+      TR_FLOAT_DISPATCH(x.dtype(), T, {
+        const T* pd = dout.data<T>();
+        const T* px = x.data<T>();
+        const T* py = y.data<T>();
+        T* po = dx.data<T>();
+        parallel_for(x.numel(), kGrainElementwise, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) po[i] = static_cast<T>(g(pd[i], px[i], py[i]));
+        });
+      });
+      return {dx};
+    });
+  }
+  return out;
+}
+
+}  // namespace tr
