@@ -1,0 +1,3 @@
+// treereward: the package's public surface.
+export * from './api/index.js';
+export { TreeRewardError, type ErrorCode } from './native/errors.js';
