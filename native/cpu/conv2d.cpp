@@ -1,0 +1,218 @@
+// conv2d.cpp: out (N, Cout, Ho, Wo) = conv(x (N, Cin, H, W), weight (Cout, Cin/G, kh, kw)) + bias (Cout),
+// any kernel size, stride, zero padding and G groups. Per sample and group the convolution is one gemm
+// over the column matrix col (K = Cin/G * kh * kw, P = Ho * Wo) that im2col builds (a 1x1, stride-1,
+// unpadded conv uses the input itself as col):
+//   forward   out_g (Cout/G, P) = W_g (Cout/G, K) @ col (K, P) + bias
+//   backward  dcol (K, P) = W_g^T @ dout_g, dx = col2im(dcol); dW_g (Cout/G, K) = sum_n dout_g @ col^T;
+//             dbias = sum of dout over n and P.
+// The gemms are threaded by OpenBLAS; im2col/col2im by parallel_for.
+// Accumulation rule: every gradient here is fresh (=); dweight sums over the batch inside the gemm (beta = 1).
+#include <vector>
+
+#include "cpu/gemm.h"
+#include "cpu/kernel_util.h"
+
+namespace tr {
+
+namespace {
+
+struct ConvGeom {
+  int64_t N = 0, Cin = 0, H = 0, W = 0, Cout = 0, kh = 0, kw = 0, sh = 1, sw = 1, ph = 0, pw = 0, G = 1, Ho = 0, Wo = 0;
+  int64_t cin_g() const { return Cin / G; }
+  int64_t cout_g() const { return Cout / G; }
+  int64_t K() const { return cin_g() * kh * kw; }  // rows of col
+  int64_t P() const { return Ho * Wo; }            // columns of col
+  bool direct() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
+};
+
+// Output columns ow whose input column ow * sw - pw + kj lies in [0, W): [lo, hi).
+inline void valid_cols(const ConvGeom& g, int64_t kj, int64_t& lo, int64_t& hi) {
+  int64_t first = g.pw - kj, last = g.W - 1 + g.pw - kj;  // need first <= ow * sw <= last
+  lo = first <= 0 ? 0 : (first + g.sw - 1) / g.sw;
+  hi = last < 0 ? 0 : std::min(g.Wo, last / g.sw + 1);
+  lo = std::min(lo, g.Wo);
+  hi = std::max(hi, lo);
+}
+
+// col (K, P) <- img (Cin/G, H, W); zero where the window reads padding.
+template <typename T>
+void im2col(T* col, const T* img, const ConvGeom& g) {
+  int64_t P = g.P(), kk = g.kh * g.kw;
+  parallel_for(g.K(), std::max<int64_t>(1, 16384 / std::max<int64_t>(P, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      int64_t c = r / kk, ki = (r / g.kw) % g.kh, kj = r % g.kw, lo, hi;
+      valid_cols(g, kj, lo, hi);
+      const T* src = img + c * g.H * g.W;
+      T* dst = col + r * P;
+      for (int64_t oh = 0; oh < g.Ho; ++oh) {
+        T* d = dst + oh * g.Wo;
+        int64_t ih = oh * g.sh - g.ph + ki;
+        if (ih < 0 || ih >= g.H) {
+          std::fill(d, d + g.Wo, T(0));
+          continue;
+        }
+        std::fill(d, d + lo, T(0));
+        std::fill(d + hi, d + g.Wo, T(0));
+        const T* s = src + ih * g.W + lo * g.sw - g.pw + kj;  // the input under output column lo
+        if (g.sw == 1) std::copy(s, s + (hi - lo), d + lo);
+        else for (int64_t ow = lo; ow < hi; ++ow) d[ow] = s[(ow - lo) * g.sw];
+      }
+    }
+  });
+}
+
+// img (Cin/G, H, W) = col2im(col (K, P)): each column entry is added back where im2col read it.
+// One task per input channel, so no two tasks write the same pixel.
+template <typename T>
+void col2im(T* img, const T* col, const ConvGeom& g) {
+  int64_t P = g.P(), kk = g.kh * g.kw;
+  parallel_for(g.cin_g(), std::max<int64_t>(1, 16384 / std::max<int64_t>(P * kk, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      T* dst = img + c * g.H * g.W;
+      std::fill(dst, dst + g.H * g.W, T(0));
+      for (int64_t ki = 0; ki < g.kh; ++ki)
+        for (int64_t kj = 0; kj < g.kw; ++kj) {
+          int64_t lo, hi;
+          valid_cols(g, kj, lo, hi);
+          const T* src = col + (c * kk + ki * g.kw + kj) * P;
+          for (int64_t oh = 0; oh < g.Ho; ++oh) {
+            int64_t ih = oh * g.sh - g.ph + ki;
+            if (ih < 0 || ih >= g.H) continue;
+            T* d = dst + ih * g.W + lo * g.sw - g.pw + kj;  // the pixel under output column lo
+            const T* s = src + oh * g.Wo + lo;
+            if (g.sw == 1) for (int64_t i = 0; i < hi - lo; ++i) d[i] += s[i];
+            else for (int64_t i = 0; i < hi - lo; ++i) d[i * g.sw] += s[i];
+          }
+        }
+    }
+  });
+}
+
+template <typename T>
+void conv2d_forward(T* out, T* col,                                  // (N, Cout, P), (K, P) scratch
+                    const T* inp, const T* weight, const T* bias,   // (N, Cin, H, W), (Cout, K), (Cout) or null
+                    const ConvGeom& g) {
+  int64_t P = g.P(), K = g.K(), cg = g.cout_g();
+  if (bias)
+    parallel_for(g.N * g.Cout, std::max<int64_t>(1, 16384 / std::max<int64_t>(P, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) std::fill(out + r * P, out + (r + 1) * P, bias[r % g.Cout]);
+    });
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t grp = 0; grp < g.G; ++grp) {
+      const T* img = inp + (n * g.Cin + grp * g.cin_g()) * g.H * g.W;
+      const T* c = img;
+      if (!g.direct()) {
+        im2col(col, img, g);
+        c = col;
+      }
+      gemm<T>(false, false, cg, P, K, T(1), weight + grp * cg * K, K, c, P, bias ? T(1) : T(0), out + (n * g.Cout + grp * cg) * P, P);
+    }
+}
+
+// dinp (N, Cin, H, W) or null; dweight (Cout, K) or null; dbias (Cout) or null; col, dcol (K, P) scratch.
+template <typename T>
+void conv2d_backward(T* dinp, T* dweight, T* dbias, T* col, T* dcol, const T* dout, const T* inp, const T* weight,
+                     const ConvGeom& g) {
+  int64_t P = g.P(), K = g.K(), cg = g.cout_g();
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t grp = 0; grp < g.G; ++grp) {
+      const T* dy = dout + (n * g.Cout + grp * cg) * P;  // (Cout/G, P)
+      if (dweight) {
+        const T* img = inp + (n * g.Cin + grp * g.cin_g()) * g.H * g.W;
+        const T* c = img;
+        if (!g.direct()) {
+          im2col(col, img, g);
+          c = col;
+        }
+        gemm<T>(false, true, cg, K, P, T(1), dy, P, c, P, n == 0 ? T(0) : T(1), dweight + grp * cg * K, K);
+      }
+      if (dinp) {
+        T* dimg = dinp + (n * g.Cin + grp * g.cin_g()) * g.H * g.W;
+        gemm<T>(true, false, K, P, cg, T(1), weight + grp * cg * K, K, dy, P, T(0), g.direct() ? dimg : dcol, P);
+        if (!g.direct()) col2im(dimg, dcol, g);
+      }
+    }
+  if (dweight && g.N == 0) std::fill(dweight, dweight + g.Cout * K, T(0));
+  if (dbias)
+    parallel_for(g.Cout, std::max<int64_t>(1, 16384 / std::max<int64_t>(g.N * P, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t co = b; co < e; ++co) {
+        double s = 0;
+        for (int64_t n = 0; n < g.N; ++n) {
+          const T* d = dout + (n * g.Cout + co) * P;
+          for (int64_t p = 0; p < P; ++p) s += d[p];
+        }
+        dbias[co] = static_cast<T>(s);
+      }
+    });
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+              int64_t pad_w, int64_t groups) {
+  check_float(x_in, "conv2d", "x");
+  check_float(w_in, "conv2d", "weight");
+  check_same_dtype(x_in, w_in, "conv2d");
+  check_cpu(x_in, "conv2d");
+  check_cpu(w_in, "conv2d");
+  if (b_in.defined()) {
+    check_float(b_in, "conv2d", "bias");
+    check_same_dtype(x_in, b_in, "conv2d");
+    check_cpu(b_in, "conv2d");
+  }
+  check(x_in.rank() == 4, ErrorCode::SHAPE_MISMATCH, "Expected an input of shape [N, Cin, H, W] for conv2d but received ",
+        shape_str(x_in.shape()));
+  check(w_in.rank() == 4, ErrorCode::SHAPE_MISMATCH, "Expected a weight of shape [Cout, Cin/groups, kh, kw] for conv2d but received ",
+        shape_str(w_in.shape()));
+  check(stride_h >= 1 && stride_w >= 1, ErrorCode::INVALID_ARGUMENT, "Expected strides >= 1 for conv2d but received ", stride_h,
+        ", ", stride_w);
+  check(pad_h >= 0 && pad_w >= 0, ErrorCode::INVALID_ARGUMENT, "Expected paddings >= 0 for conv2d but received ", pad_h, ", ", pad_w);
+  check(groups >= 1, ErrorCode::INVALID_ARGUMENT, "Expected groups >= 1 for conv2d but received ", groups);
+  ConvGeom g;
+  g.N = x_in.shape()[0], g.Cin = x_in.shape()[1], g.H = x_in.shape()[2], g.W = x_in.shape()[3];
+  g.Cout = w_in.shape()[0], g.kh = w_in.shape()[2], g.kw = w_in.shape()[3];
+  g.sh = stride_h, g.sw = stride_w, g.ph = pad_h, g.pw = pad_w, g.G = groups;
+  check(g.Cin % groups == 0 && g.Cout % groups == 0, ErrorCode::INVALID_ARGUMENT, "Expected groups that divide Cin = ", g.Cin,
+        " and Cout = ", g.Cout, " for conv2d but received ", groups);
+  check(w_in.shape()[1] == g.Cin / groups, ErrorCode::SHAPE_MISMATCH, "Expected a weight of shape [", g.Cout, ", ", g.Cin / groups,
+        ", kh, kw] (Cin/groups) for conv2d but received ", shape_str(w_in.shape()));
+  check(g.kh >= 1 && g.kw >= 1, ErrorCode::SHAPE_MISMATCH, "Expected a non-empty kernel for conv2d but received a weight of shape ",
+        shape_str(w_in.shape()));
+  check(!b_in.defined() || (b_in.rank() == 1 && b_in.shape()[0] == g.Cout), ErrorCode::SHAPE_MISMATCH, "Expected a bias of shape [",
+        g.Cout, "] for conv2d but received ", b_in.defined() ? shape_str(b_in.shape()) : "none");
+  int64_t hp = g.H + 2 * g.ph, wp = g.W + 2 * g.pw;
+  check(hp >= g.kh && wp >= g.kw, ErrorCode::SHAPE_MISMATCH, "Expected a padded input of at least ", g.kh, "x", g.kw,
+        " for conv2d but received ", hp, "x", wp, " (input ", shape_str(x_in.shape()), ", padding ", pad_h, ", ", pad_w, ")");
+  g.Ho = (hp - g.kh) / g.sh + 1;
+  g.Wo = (wp - g.kw) / g.sw + 1;
+  if (lowp(x_in)) return cast(conv2d(up(x_in), up(w_in), up(b_in), stride_h, stride_w, pad_h, pad_w, groups), x_in.dtype());
+
+  Tensor x = contiguous(x_in), w = contiguous(w_in), bias = b_in.defined() ? contiguous(b_in) : Tensor();
+  Tensor out = empty({g.N, g.Cout, g.Ho, g.Wo}, x.dtype(), x.device());
+  Tensor col = g.direct() ? Tensor() : empty({g.K(), g.P()}, x.dtype());
+  TR_FLOAT_DISPATCH(x.dtype(), T, {
+    conv2d_forward<T>(out.data<T>(), col.defined() ? col.data<T>() : nullptr, x.data<T>(), w.data<T>(),
+                      bias.defined() ? bias.data<T>() : nullptr, g);
+  });
+
+  if (needs_grad({x_in, w_in, b_in})) {
+    bool gx = x_in.requires_grad(), gw = w_in.requires_grad(), gb = b_in.defined() && b_in.requires_grad();
+    Tensor sx = gw ? x.detach() : Tensor(), sw = gx ? w.detach() : Tensor();
+    Shape xs = x.shape(), ws = w.shape();
+    record(out, Op::Conv2d, {x_in, w_in, b_in}, [sx, sw, xs, ws, gx, gw, gb, g](const Tensor& dout) -> std::vector<Tensor> {
+      DType dt = dout.dtype();
+      Tensor dx = gx ? empty(xs, dt) : Tensor(), dw = gw ? empty(ws, dt) : Tensor(), db = gb ? empty({g.Cout}, dt) : Tensor();
+      Tensor col = gw && !g.direct() ? empty({g.K(), g.P()}, dt) : Tensor();
+      Tensor dcol = gx && !g.direct() ? empty({g.K(), g.P()}, dt) : Tensor();
+      TR_FLOAT_DISPATCH(dt, T, {
+        conv2d_backward<T>(gx ? dx.data<T>() : nullptr, gw ? dw.data<T>() : nullptr, gb ? db.data<T>() : nullptr,
+                           col.defined() ? col.data<T>() : nullptr, dcol.defined() ? dcol.data<T>() : nullptr, dout.data<T>(),
+                           gw ? sx.data<T>() : nullptr, gx ? sw.data<T>() : nullptr, g);
+      });
+      return {dx, dw, db};
+    });
+  }
+  return out;
+}
+
+}  // namespace tr
