@@ -12,5 +12,6 @@ export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   const norm = Math.sqrt(total);
   const scale = maxNorm / (norm + 1e-6);
   if (scale < 1) for (const g of grads) native().mulScalarInplace(g!, scale);
+  for (const g of grads) native().dispose(g!);
   return norm;
 }

@@ -58,7 +58,11 @@ export abstract class Optimizer<H extends { lr: number }> {
       for (const p of g.params) {
         const grad = native().grad(p.handle);
         if (!grad) continue;
-        this.update(p, grad, g.options);
+        try {
+          this.update(p, grad, g.options);
+        } finally {
+          native().dispose(grad); // this handle only; the parameter keeps its gradient
+        }
       }
     }
   }
