@@ -6,6 +6,10 @@ export async function main(argv: string[]): Promise<void> {
   program.name('treereward').description('Tree-structured feedback learning for text-to-image diffusion models').showHelpAfterError();
   const modules = await Promise.all([
     // each command module: import('./<command>.js'),
+    import('./data-import.js'),
+    import('./data-export.js'),
+    import('./data-stats.js'),
+    import('./data-show.js'),
   ]);
   for (const m of modules) m.register(program);
   await program.parseAsync(argv);

@@ -82,6 +82,8 @@ export interface PairInput {
   key?: string;
   /** Milliseconds since the epoch; defaults to now. */
   createdAt?: number;
+  /** The label was resolved from the pair's annotations (they, not `annotator`, are its judgements). Defaults to false. */
+  fromAnnotations?: boolean;
 }
 
 /** A pair waiting for annotation: two sides, no preference yet. `left` is the side annotations call "left". */
@@ -140,6 +142,8 @@ export interface StoredPair {
   strategy: string;
   annotator: string;
   labelled: boolean;
+  /** The label was resolved from annotations (see `FeedbackStore.resolveAnnotations`). */
+  fromAnnotations: boolean;
   tie: boolean;
   cleanLabel: CleanLabel | null;
   seed: number | null;

@@ -63,6 +63,7 @@ interface PairRow {
   strategy: string;
   annotator: string;
   labelled: boolean;
+  fromAnnotations: boolean;
   tie: boolean;
   cleanLabel: CleanLabel | null;
   seed: number | null;
@@ -71,7 +72,7 @@ interface PairRow {
 }
 
 const PAIR_SELECT = `
-SELECT p.id, p.dimension, p.split, p.strategy, p.annotator, p.labelled, p.tie, p.clean_label, p.seed, p.key, p.created_at,
+SELECT p.id, p.dimension, p.split, p.strategy, p.annotator, p.labelled, p.from_annotations, p.tie, p.clean_label, p.seed, p.key, p.created_at,
        pp.id AS pp_id, pp.text AS pp_text, rp.id AS rp_id, rp.text AS rp_text,
        pi.id AS pi_id, pi.path AS pi_path, pi.stored AS pi_stored, pi.sha256 AS pi_sha256, pi.width AS pi_width, pi.height AS pi_height,
        ri.id AS ri_id, ri.path AS ri_path, ri.stored AS ri_stored, ri.sha256 AS ri_sha256, ri.width AS ri_width, ri.height AS ri_height
@@ -152,7 +153,7 @@ export class FeedbackStore {
       checkPairInput(r, `records[${i}]`);
       return {
         dimension: r.dimension, first: r.preferred, second: r.rejected, strategy: r.strategy, annotator: r.annotator,
-        labelled: true, tie: r.tie, cleanLabel: r.cleanLabel ?? null, seed: r.seed ?? null, key: r.key ?? null,
+        labelled: true, fromAnnotations: r.fromAnnotations ?? false, tie: r.tie, cleanLabel: r.cleanLabel ?? null, seed: r.seed ?? null, key: r.key ?? null,
         createdAt: r.createdAt ?? Date.now(),
       };
     }));
@@ -166,16 +167,16 @@ export class FeedbackStore {
       checkName(r.strategy, `records[${i}].strategy`);
       return {
         dimension: r.dimension, first: r.left, second: r.right, strategy: r.strategy, annotator: '',
-        labelled: false, tie: false, cleanLabel: null, seed: r.seed ?? null, key: r.key ?? null,
+        labelled: false, fromAnnotations: false, tie: false, cleanLabel: null, seed: r.seed ?? null, key: r.key ?? null,
         createdAt: r.createdAt ?? Date.now(),
       };
     }));
     return this.writeRows(rows);
   }
 
-  /** Is a pair with this key stored? */
-  hasKey(key: string): boolean {
-    return this.db.prepare('SELECT 1 FROM pairs WHERE key = ?').pluck().get(key) !== undefined;
+  /** The id of the pair stored under this key, if any. */
+  pairIdByKey(key: string): number | undefined {
+    return this.db.prepare('SELECT id FROM pairs WHERE key = ?').pluck().get(key) as number | undefined;
   }
 
   /** Encodes and writes images (async, outside the transaction); skips records whose key is stored. */
@@ -234,8 +235,8 @@ export class FeedbackStore {
     const findImage = db.prepare('SELECT id FROM images WHERE path = ?').pluck();
     const addImage = db.prepare('INSERT INTO images (path, stored, sha256, width, height) VALUES (?, ?, ?, ?, ?)');
     const addPair = db.prepare(`INSERT INTO pairs (dimension, preferred_prompt_id, preferred_image_id, rejected_prompt_id, rejected_image_id,
-        split, strategy, annotator, labelled, tie, clean_label, seed, key, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING`);
+        split, strategy, annotator, labelled, from_annotations, tie, clean_label, seed, key, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING`);
     const prompts = new Map<string, { id: number; split: Split }>();
     const images = new Map<string, number>();
     const promptOf = (text: string): { id: number; split: Split } => {
@@ -270,7 +271,7 @@ export class FeedbackStore {
         const pp = promptOf(row.first.prompt);
         const rp = promptOf(row.second.prompt);
         const info = addPair.run(row.dimension, pp.id, imageOf(row.first.image), rp.id, imageOf(row.second.image),
-          pp.split, row.strategy, row.annotator, row.labelled ? 1 : 0, row.tie ? 1 : 0, row.cleanLabel, row.seed, row.key, row.createdAt);
+          pp.split, row.strategy, row.annotator, row.labelled ? 1 : 0, row.fromAnnotations ? 1 : 0, row.tie ? 1 : 0, row.cleanLabel, row.seed, row.key, row.createdAt);
         if (info.changes === 0) {
           result.duplicates++; // the same key twice in one call
           result.ids.push(null);
@@ -440,6 +441,7 @@ function toStoredPair(r: PairSelectRow): StoredPair {
     strategy: r.strategy as string,
     annotator: r.annotator as string,
     labelled: r.labelled === 1,
+    fromAnnotations: r.from_annotations === 1,
     tie: r.tie === 1,
     cleanLabel: r.clean_label as CleanLabel | null,
     seed: r.seed as number | null,

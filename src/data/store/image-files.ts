@@ -42,6 +42,14 @@ export function storedImagePath(sha256: string): string {
 /** Encodes pixels, or re-encodes image bytes, as PNG and hashes the PNG bytes. */
 export async function encodePng(image: RgbImage | EncodedImage, name: string): Promise<EncodedPng> {
   let pipeline: sharp.Sharp;
+  if (isEncodedImage(image) && isPng(image.bytes)) {
+    // An 8-bit RGB PNG is stored byte for byte (an exported store's images keep their hash).
+    const meta = await sharp(image.bytes).metadata().catch(() => undefined);
+    if (meta && meta.channels === 3 && meta.depth === 'uchar' && !meta.hasAlpha && meta.width && meta.height) {
+      const png = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.length);
+      return { sha256: sha256Hex(png), png, width: meta.width, height: meta.height };
+    }
+  }
   if (isEncodedImage(image)) {
     pipeline = sharp(image.bytes).removeAlpha().toColourspace('srgb');
   } else {
@@ -68,6 +76,12 @@ export async function writeStoredImage(dir: string, encoded: EncodedPng): Promis
   await writeFile(tmp, encoded.png);
   await rename(tmp, abs); // atomic: a reader never sees half a file
   return rel;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function isPng(bytes: Uint8Array): boolean {
+  return bytes.length > 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
 /** sha256 of a buffer, hex. */
