@@ -3,6 +3,10 @@
 
 namespace tr {
 
+#ifdef TR_HAVE_CUDA
+Tensor cuda_add(const Tensor& a, const Tensor& b);  // native/cuda/add.cu
+#endif
+
 namespace {
 template <typename F>
 Tensor binary_forward(const Tensor& a, const Tensor& b, const char* name, F f) {
@@ -18,6 +22,9 @@ Tensor binary_forward(const Tensor& a, const Tensor& b, const char* name, F f) {
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
+#ifdef TR_HAVE_CUDA
+  if (a.device() == Device::CUDA || b.device() == Device::CUDA) return cuda_add(a, b);
+#endif
   if (lowp(a) || lowp(b)) return cast(add(up(a), up(b)), a.dtype());
   Tensor out = binary_forward(a, b, "add", [](auto x, auto y) { return x + y; });
   if (needs_grad({a, b})) {

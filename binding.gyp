@@ -1,0 +1,18 @@
+{
+  "targets": [
+    {
+      "target_name": "treereward",
+      "sources": ["<!@(node scripts/native-sources.cjs sources)"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native",
+        "<!@(node scripts/native-sources.cjs blas-include)"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "<!@(node scripts/native-sources.cjs blas-defines)"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-fexceptions"],
+      "libraries": ["<!@(node scripts/native-sources.cjs blas-libs)", "-lpthread"]
+    }
+  ]
+}
