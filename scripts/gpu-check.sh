@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# gpu-check.sh: the device check, run on a GPU machine from the repository root: unpack Node and
+# the test dependencies carried in .gpu/bundle.tar.xz (the GPU machine has no Node and no registry),
+# build the addon with CUDA, run the GPU tests, then the CPU suite there. Logs go to $OUT.
+set -uo pipefail
+OUT=${OUT:-/tmp/gpu-out}
+mkdir -p "$OUT" /tmp/b
+tar -xJf .gpu/bundle.tar.xz -C /tmp/b
+export PATH=/tmp/b/bin:$PATH
+[ -e node_modules ] || ln -s /tmp/b/node_modules node_modules
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; node --version; nvcc --version | tail -1; nproc; } 2>&1 | tee "$OUT/machine.txt"
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_JS_INC="$PWD/node_modules/node-api-headers/include" ${TR_CMAKE_ARGS:-} > "$OUT/build.log" 2>&1 \
+  && cmake --build build-gpu -j "$(nproc)" >> "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+tail -3 "$OUT/build.log"
+export TREEREWARD_ADDON=$PWD/build-gpu/treereward.node
+node -e "const b=require(process.env.TREEREWARD_ADDON); console.log(JSON.stringify(b.buildInfo())); if (!b.hasCuda() && !process.env.TR_CMAKE_ARGS) { console.error('no CUDA GPU visible'); process.exit(1); }" | tee -a "$OUT/machine.txt" || exit 1
+node node_modules/vitest/vitest.mjs run test/gpu 2>&1 | tee "$OUT/test-gpu.log" | tail -25
+node node_modules/vitest/vitest.mjs run test/ops test/engine 2>&1 | tee "$OUT/test-cpu.log" | tail -8
