@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <unistd.h>
 
 #include "core/errors.h"
 
@@ -40,6 +41,11 @@ void reset_peak(Device d) {
 Storage::Storage(size_t bytes, Device device, bool zero) : bytes_(bytes), device_(device) {
   size_t n = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
   if (device == Device::CPU) {
+    // A request beyond the machine's physical memory fails here, cleanly, instead of being
+    // granted by overcommit and ending in the kernel's OOM killer when its pages are touched.
+    static const double phys = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+    if (phys > 0 && static_cast<double>(n) > phys)
+      fail(ErrorCode::OUT_OF_MEMORY, "Could not allocate ", bytes, " bytes of host memory (the machine has ", static_cast<int64_t>(phys), " bytes)");
     data_ = std::aligned_alloc(64, n);
     if (!data_) fail(ErrorCode::OUT_OF_MEMORY, "Could not allocate ", bytes, " bytes of host memory");
     if (zero) std::memset(data_, 0, n);

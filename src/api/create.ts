@@ -79,7 +79,9 @@ export function tensor(data: ArrayLike<number> | number | unknown[], shape?: num
 
 export function zeros(shape: number[], options?: CreateOptions): Tensor {
   const o = opts(options);
-  return finish(wrapOp(() => native().zeros(checkShape(shape), o.dtype)), o.requiresGrad, o.device);
+  const t = wrapOp(() => native().zeros(checkShape(shape), o.dtype, o.device));
+  if (o.requiresGrad) t.requiresGrad = true;
+  return t;
 }
 
 export function ones(shape: number[], options?: CreateOptions): Tensor {

@@ -82,3 +82,12 @@ describe('bad input', () => {
     expect(e.code).toBe('CUDA_UNAVAILABLE');
   });
 });
+
+describe('allocation beyond the machine', () => {
+  it('a 4 TiB host tensor is OUT_OF_MEMORY, not an OOM kill', () => {
+    const e = errorOf(() => zeros([1 << 20, 1 << 20]));
+    expect(e.code).toBe('OUT_OF_MEMORY');
+    expect(e.message).toMatch(/^Could not allocate 4398046511104 bytes of host memory \(the machine has \d+ bytes\)$/);
+    expect(zeros([2]).numel).toBe(2);
+  });
+});
