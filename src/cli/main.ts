@@ -5,6 +5,7 @@ export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('treereward').description('Tree-structured feedback learning for text-to-image diffusion models').showHelpAfterError();
   const modules = await Promise.all([
+    import('./example.js'),
     // each command module: import('./<command>.js'),
     import('./data-import.js'),
     import('./data-export.js'),
