@@ -1,0 +1,182 @@
+// ops.ts: `npm run bench:ops`: each op case of shared/peers/shapes.json, forward and forward+backward,
+// ours and PyTorch's on identical inputs in the same run, repetitions interleaved. Prints medians
+// with their range and the ratio torch/ours (above 1: we are faster), or one JSON document with --json.
+//   npx tsx bench/ops.ts [--reps 5] [--only attn_] [--dtype f32|bf16] [--threads N] [--json] [--no-peer]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { F, noGrad, numThreads, ones, Rng, setNumThreads, type Tensor } from '../src/index.js';
+import { TorchPeer } from './peer.js';
+import { fmt, summarize, type Summary } from './stats.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+type Case = Record<string, number | string>;
+type OpName = 'gemm' | 'attention' | 'conv2d' | 'group_norm' | 'layer_norm';
+
+function inputShapes(op: OpName, c: Case): number[][] {
+  const n = (k: string) => c[k] as number;
+  switch (op) {
+    case 'gemm': return [[n('M'), n('K')], [n('K'), n('N')]];
+    case 'attention': return [[n('B'), n('H'), n('Sq'), n('D')], [n('B'), n('H'), n('Skv'), n('D')], [n('B'), n('H'), n('Skv'), n('D')]];
+    case 'conv2d': return [[n('N'), n('Cin'), n('H'), n('W')], [n('Cout'), n('Cin'), n('k'), n('k')], [n('Cout')]];
+    case 'group_norm': return [[n('N'), n('C'), n('H'), n('W')], [n('C')], [n('C')]];
+    case 'layer_norm': return [[n('rows'), n('C')], [n('C')], [n('C')]];
+  }
+}
+
+function ourForward(op: OpName, c: Case, xs: Tensor[]): () => Tensor {
+  switch (op) {
+    case 'gemm': return () => xs[0].matmul(xs[1]);
+    case 'attention': return () => F.attention(xs[0], xs[1], xs[2]);
+    case 'conv2d': return () => F.conv2d(xs[0], xs[1], xs[2], { stride: c.stride as number, padding: c.pad as number });
+    case 'group_norm': return () => F.groupNorm(xs[0], c.G as number, xs[1], xs[2], 1e-5);
+    case 'layer_norm': return () => F.layerNorm(xs[0], [c.C as number], xs[1], xs[2], 1e-5);
+  }
+}
+
+function flops(op: OpName, c: Case): number | null {
+  const n = (k: string) => c[k] as number;
+  if (op === 'gemm') return 2 * n('M') * n('N') * n('K');
+  if (op === 'attention') return 4 * n('B') * n('H') * n('Sq') * n('Skv') * n('D');
+  if (op === 'conv2d') {
+    const ho = Math.floor((n('H') + 2 * n('pad') - n('k')) / n('stride')) + 1, wo = Math.floor((n('W') + 2 * n('pad') - n('k')) / n('stride')) + 1;
+    return 2 * n('N') * n('Cout') * ho * wo * n('Cin') * n('k') * n('k');
+  }
+  return null;
+}
+
+function time(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+export interface CaseResult {
+  op: OpName;
+  name: string;
+  dtype: string;
+  ours: { fwd: Summary; fwdbwd: Summary };
+  torch?: { fwd: Summary; fwdbwd: Summary; version: string };
+  /** torch / ours on medians: above 1 means ours is faster. */
+  ratio?: { fwd: number; fwdbwd: number };
+  agree?: { maxRelErr: number; ok: boolean };
+  gflops?: number;
+  error?: string;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      reps: { type: 'string', default: '5' }, only: { type: 'string', default: '' }, dtype: { type: 'string', default: 'f32' },
+      threads: { type: 'string' }, json: { type: 'boolean', default: false }, 'no-peer': { type: 'boolean', default: false },
+      shapes: { type: 'string', default: path.resolve(here, '..', '..', 'shared', 'peers', 'shapes.json') },
+    },
+  });
+  const reps = Number(values.reps);
+  if (!(reps >= 3)) throw new Error(`Expected --reps of at least 3 but received ${values.reps}`);
+  const dtype = values.dtype === 'bf16' ? 'bfloat16' : 'float32';
+  if (values.threads) setNumThreads(Number(values.threads));
+  const threads = numThreads();
+  const shapes = JSON.parse(readFileSync(values.shapes!, 'utf8')) as Record<string, Case[]>;
+  const peer = !values['no-peer'] && TorchPeer.available() ? new TorchPeer(threads) : null;
+  if (!peer && !values.json) console.error('PyTorch peer not available (apt-get install python3-torch): timing ours only');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'treereward-bench-'));
+  const results: CaseResult[] = [];
+  try {
+    for (const op of ['gemm', 'attention', 'conv2d', 'group_norm', 'layer_norm'] as OpName[]) {
+      for (const c of shapes[op] ?? []) {
+        const name = c.name as string;
+        if (!name.startsWith(values.only!)) continue;
+        const rng = new Rng(1234);
+        const raw = inputShapes(op, c).map((s) => rng.randn(s));
+        const specs = raw.map((t, i) => {
+          const p = path.join(tmp, `${name}.${i}.f32`);
+          writeFileSync(p, Buffer.from((t.toArray() as Float32Array).buffer));
+          return { path: p, shape: t.shape };
+        });
+        const xs = raw.map((t) => t.to(dtype).detach().requiresGrad_());
+        const fwd = ourForward(op, c, xs);
+        const res: CaseResult = { op, name, dtype: values.dtype!, ours: { fwd: summarize([0]), fwdbwd: summarize([0]) } };
+        let torchVersion = '';
+        if (peer) {
+          const outPath = path.join(tmp, `${name}.out.f32`);
+          const r = await peer.call({ cmd: 'setup', op, case: c, inputs: specs, dtype: values.dtype, out: outPath });
+          if (r.error) res.error = `torch: ${r.error}`;
+          else {
+            torchVersion = String(r.torch);
+            const theirs = new Float32Array(readFileSync(outPath).buffer.slice(0));
+            const mine = noGrad(() => fwd()).toArray();
+            let maxErr = 0, maxRef = 1e-6;
+            for (let i = 0; i < theirs.length; i++) {
+              maxErr = Math.max(maxErr, Math.abs(mine[i] - theirs[i]));
+              maxRef = Math.max(maxRef, Math.abs(theirs[i]));
+            }
+            const rel = maxErr / maxRef;
+            res.agree = { maxRelErr: rel, ok: mine.length === theirs.length && rel < (dtype === 'float32' ? 2e-3 : 6e-2) };
+          }
+        }
+        const oursFwd: number[] = [], oursFb: number[] = [], thFwd: number[] = [], thFb: number[] = [];
+        const runFwd = () => noGrad(() => fwd().dispose());
+        const runFb = () => {
+          for (const x of xs) x.grad = null;
+          const out = fwd();
+          const g = ones(out.shape, { dtype: out.dtype });
+          out.backward(g);
+          out.dispose();
+          g.dispose();
+        };
+        const withPeer = peer && !res.error;
+        for (let w = 0; w < 2; w++) {
+          runFwd();
+          runFb();
+          if (withPeer) {
+            await peer!.call({ cmd: 'time', mode: 'fwd' });
+            await peer!.call({ cmd: 'time', mode: 'fwdbwd' });
+          }
+        }
+        for (let r = 0; r < reps; r++) {
+          oursFwd.push(time(runFwd));
+          if (withPeer) thFwd.push((await peer!.call({ cmd: 'time', mode: 'fwd' })).ms as number);
+          oursFb.push(time(runFb));
+          if (withPeer) thFb.push((await peer!.call({ cmd: 'time', mode: 'fwdbwd' })).ms as number);
+        }
+        res.ours = { fwd: summarize(oursFwd), fwdbwd: summarize(oursFb) };
+        if (withPeer) {
+          res.torch = { fwd: summarize(thFwd), fwdbwd: summarize(thFb), version: torchVersion };
+          res.ratio = { fwd: res.torch.fwd.median / res.ours.fwd.median, fwdbwd: res.torch.fwdbwd.median / res.ours.fwdbwd.median };
+        }
+        const fl = flops(op, c);
+        if (fl) res.gflops = fl / (res.ours.fwd.median * 1e6);
+        results.push(res);
+        for (const t of [...raw, ...xs]) t.dispose();
+        if (!values.json) printRow(res);
+      }
+    }
+  } finally {
+    peer?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if (values.json) console.log(JSON.stringify({ threads, dtype: values.dtype, reps, results }, null, 1));
+}
+
+let header = false;
+function printRow(r: CaseResult): void {
+  if (!header) {
+    console.log('ms per call, median [min-max]; ratio = torch / ours (above 1: ours faster)');
+    console.log(['case', 'ours fwd', 'torch fwd', 'ratio', 'ours fwd+bwd', 'torch fwd+bwd', 'ratio', 'agree', 'GFLOP/s'].join(' | '));
+    header = true;
+  }
+  console.log([
+    `${r.name} (${r.dtype})`, fmt(r.ours.fwd), r.torch ? fmt(r.torch.fwd) : '-', r.ratio ? r.ratio.fwd.toFixed(2) : '-',
+    fmt(r.ours.fwdbwd), r.torch ? fmt(r.torch.fwdbwd) : '-', r.ratio ? r.ratio.fwdbwd.toFixed(2) : '-',
+    r.error ?? (r.agree ? `${r.agree.ok ? 'yes' : 'NO'} (${r.agree.maxRelErr.toExponential(1)})` : '-'), r.gflops ? r.gflops.toFixed(0) : '-',
+  ].join(' | '));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
