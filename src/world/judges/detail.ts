@@ -163,15 +163,19 @@ function estimateTexture(a: ImageAnalysis): number {
   return Math.sqrt(Math.max(0, (2 * sum) / count));
 }
 
-const readings = new WeakMap<Uint8Array, DetailReading>();
+const readings = new WeakMap<ImageAnalysis, DetailReading>();
+
+/** The detail reading of an analysed image (cached). */
+export function readDetailOf(a: ImageAnalysis): DetailReading {
+  const hit = readings.get(a);
+  if (hit) return hit;
+  const reading = { ...estimateBlur(a), texture: estimateTexture(a) };
+  readings.set(a, reading);
+  return reading;
+}
 
 export function readDetail(image: RgbImage): DetailReading {
-  const hit = readings.get(image.data);
-  if (hit) return hit;
-  const a = analyzeImage(image);
-  const reading = { ...estimateBlur(a), texture: estimateTexture(a) };
-  readings.set(image.data, reading);
-  return reading;
+  return readDetailOf(analyzeImage(image));
 }
 
 function levelScore(r: DetailReading, level: string): number {

@@ -1,7 +1,7 @@
 // style.ts: the style judge: the objects' surface pattern against the named style's. A patterned
-// style scores (pattern strength) x (correlation of the surface with the style's pattern); "flat"
-// scores the absence of a pattern. With no style named, it scores a clear surface: a pattern that
-// some style word explains well, or a clean flat one.
+// style scores (pattern strength) x (a saturating function of the surface's correlation with the
+// style's pattern); "flat" scores the absence of a pattern. With no style named, it scores a clear
+// surface: a pattern that some style word explains well, or a clean flat one.
 import type { Judge, RgbImage } from '../../api/interfaces.js';
 import { parsePrompt } from '../prompt/index.js';
 import { vocabulary } from '../vocabulary/index.js';
@@ -14,6 +14,15 @@ import { patternCorrelation, surfaceSignal } from './style-texture.js';
  * which no style explains, does not count as a pattern.
  */
 const STRENGTH_E0 = 0.012;
+
+/**
+ * How a correlation with the named style's pattern becomes a score: saturating, so a clearly
+ * matching surface scores near 1 whether its correlation is 0.8 or 0.95 (blur and micro-texture
+ * move it that much), while partial matches (a similar style) fall off: 0.4 -> 0.5, 0.2 -> 0.08.
+ */
+function matchScore(correlation: number): number {
+  return 1 - Math.exp(-((Math.max(0, correlation) / 0.45) ** 3));
+}
 
 export interface StyleReading {
   /** 0 = flat surface, 1 = clearly patterned. */
@@ -32,8 +41,7 @@ export function readStyle(image: RgbImage): StyleReading {
   const correlations = new Map<string, number>();
   for (const st of vocabulary().styles) if (st.pattern.kind !== 'flat') correlations.set(st.name, patternCorrelation(a, s, st.name));
   const explained = s.energy * Math.max(0, ...correlations.values());
-  const e4 = explained ** 4;
-  const strength = e4 / (e4 + STRENGTH_E0 ** 4);
+  const strength = 1 - Math.exp(-((explained / STRENGTH_E0) ** 4));
   const reading = { strength, correlations };
   readings.set(image.data, reading);
   return reading;
@@ -57,11 +65,11 @@ export function styleScore(image: RgbImage, prompt: string): number {
   const r = readStyle(image);
   const style = parsePrompt(prompt).style;
   if (style === undefined) {
-    const clarity = Math.max(0, ...r.correlations.values());
+    const clarity = matchScore(Math.max(0, ...r.correlations.values()));
     return r.strength * clarity + (1 - r.strength);
   }
   if (style === flatStyle()) return 1 - r.strength;
-  return r.strength * Math.max(0, r.correlations.get(style) ?? 0);
+  return r.strength * matchScore(r.correlations.get(style) ?? 0);
 }
 
 export const styleJudge: Judge = { dimension: 'style', score: styleScore };

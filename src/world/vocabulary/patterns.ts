@@ -21,7 +21,9 @@ function triangle(t: number, wavelength: number): number {
   return 4 * Math.abs(f - 0.5) - 1;
 }
 
-export function patternValue(spec: PatternSpec, x: number, y: number): number {
+export function patternValue(spec: PatternSpec, x0: number, y0: number): number {
+  const x = x0 + (spec.offset?.[0] ?? 0);
+  const y = y0 + (spec.offset?.[1] ?? 0);
   switch (spec.kind) {
     case 'flat':
       return 1;

@@ -33,7 +33,7 @@ export interface ShapeWord {
  * A low-frequency brightness pattern on the objects, in 64-pixel units relative to the object's
  * centre; p(x, y) in [0, 1] (1 = light) and the albedo is multiplied by 1 - depth * (1 - p).
  */
-export type PatternSpec =
+export type PatternKind =
   | { kind: 'flat' }
   | { kind: 'stripes'; period: number; angleDeg: number }
   | { kind: 'crosshatch'; period: number; sharpness: number }
@@ -45,6 +45,13 @@ export type PatternSpec =
   | { kind: 'zigzag'; period: number; amplitude: number; wavelength: number }
   | { kind: 'concentric'; period: number }
   | { kind: 'brick'; rowHeight: number; brickWidth: number; sharpness: number };
+
+/**
+ * A pattern and its phase: the pattern is laid out from the object's centre shifted by `offset`
+ * (64-pixel units). The default styles' offsets were chosen so that no two patterns correlate much
+ * on an object (see src/world/scripts/pattern-phases.ts).
+ */
+export type PatternSpec = PatternKind & { offset?: readonly [number, number] };
 
 /** A style word ("<name> style"): the objects' surface pattern. */
 export interface StyleWord {
