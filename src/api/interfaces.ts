@@ -20,6 +20,11 @@ export interface GenerateOptions {
   quality?: number;
   /** Output size in pixels. Defaults to the generator's native size (64 for the world). */
   size?: number;
+  /**
+   * The dimensions a quality below 1 (or fewer steps) degrades, for generators that can degrade one
+   * dimension at a time (the world renderer); others ignore it. Defaults to all six.
+   */
+  degrade?: readonly Dimension[];
   signal?: AbortSignal;
 }
 
