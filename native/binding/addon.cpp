@@ -15,14 +15,21 @@ Registrar::Registrar(const char* name, BoundFn fn) { registry().push_back({name,
 
 namespace {
 int64_t g_reported = 0;
+int64_t g_v8_external = 0;  // V8's own total of external memory, as it answered the last adjustment
 
 void report_memory(Napi::Env env) {
   int64_t live = memory_stats(Device::CPU).live_bytes;
   int64_t delta = live - g_reported;
   if (delta != 0) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, delta);
+    g_v8_external = Napi::MemoryManagement::AdjustExternalMemory(env, delta);
     g_reported = live;
   }
+}
+
+// v8ExternalMemory(): what V8 holds as externally allocated memory after our last report.
+Napi::Value v8_external_memory(const Napi::CallbackInfo& info) {
+  report_memory(info.Env());
+  return Napi::Number::New(info.Env(), static_cast<double>(g_v8_external));
 }
 
 Napi::Error make_error(Napi::Env env, const char* code, const std::string& message) {
@@ -57,6 +64,7 @@ Napi::Value call_entry(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("TensorHandle", TensorHandle::define(env));
+  exports.Set("v8ExternalMemory", Napi::Function::New(env, v8_external_memory, "v8ExternalMemory"));
   for (const auto& e : registry())
     exports.Set(e.name, Napi::Function::New(env, call_entry, e.name, reinterpret_cast<void*>(e.fn)));
   return exports;

@@ -13,6 +13,10 @@ export interface MemoryStats {
 export function memoryStats(): MemoryStats {
   return native().memoryStats();
 }
+/** V8's total of externally allocated memory, which includes every native tensor byte (it drives V8's GC pressure). */
+export function v8ExternalMemory(): number {
+  return native().v8ExternalMemory();
+}
 export function resetPeakMemory(): void {
   native().resetPeakMemory();
 }

@@ -50,6 +50,7 @@ export interface NativeBinding {
   customOp(output: H, inputs: Hn[], backward: (dout: H) => Hn[]): void;
   // machine
   memoryStats(): { liveBytes: number; peakBytes: number; liveBuffers: number };
+  v8ExternalMemory(): number;
   resetPeakMemory(): void;
   numThreads(): number;
   setNumThreads(n: number): void;
@@ -86,7 +87,7 @@ const REQUIRED: (keyof NativeBinding)[] = [
   'empty', 'zeros', 'full', 'arange', 'randn', 'rand', 'fromArray', 'toArray', 'rawBits', 'item', 'shape', 'dtype', 'device',
   'isContiguous', 'isAlive', 'dispose', 'clone', 'toDevice', 'copyInto', 'requiresGrad', 'setRequiresGrad', 'grad', 'setGrad',
   'isLeaf', 'gradFnName', 'detach', 'backward', 'gradEnabled', 'setGradEnabled', 'customOp', 'memoryStats', 'resetPeakMemory',
-  'numThreads', 'setNumThreads', 'hasCuda', 'buildInfo', 'supports', 'add', 'sub', 'mul', 'div', 'pow', 'addScalar', 'mulScalar',
+  'v8ExternalMemory', 'numThreads', 'setNumThreads', 'hasCuda', 'buildInfo', 'supports', 'add', 'sub', 'mul', 'div', 'pow', 'addScalar', 'mulScalar',
   'powScalar', 'rdivScalar', 'neg', 'exp', 'log', 'sqrt', 'abs', 'tanh', 'sigmoid', 'logSigmoid', 'relu', 'gelu', 'silu', 'geglu',
   'clamp', 'dropout', 'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'linear', 'layerNorm', 'groupNorm', 'conv2d',
   'upsampleNearest2x', 'avgPool2d', 'reshape', 'permute', 'transpose', 'slice', 'expand', 'contiguous', 'concat', 'cast',

@@ -1,7 +1,7 @@
 // memory.test.ts: native memory is released deterministically and a long training loop stays flat.
 import { describe, expect, it } from 'vitest';
 
-import { AdamW, F, memoryStats, Rng, tensor, tidy, zeros } from '../../src/index.js';
+import { AdamW, F, memoryStats, Rng, tensor, tidy, v8ExternalMemory, zeros } from '../../src/index.js';
 
 describe('memory', () => {
   it('dispose, `using` and tidy release native buffers at once', () => {
@@ -49,6 +49,16 @@ describe('memory', () => {
     // Gradients of the last step are still held by the parameters: the same bytes as after warm-up.
     expect(native1).toBe(native0);
     expect(rss1 - rss0).toBeLessThan(40 * 1024 * 1024);
+  });
+
+  it('native bytes are reported to V8 as external memory', () => {
+    const before = v8ExternalMemory();
+    const big = zeros([1024, 1024, 8]); // 32 MiB
+    const during = v8ExternalMemory();
+    // V8's total also moves with other native objects freed meanwhile: allow 64 KiB of noise.
+    expect(Math.abs(during - before - 32 * 1024 * 1024)).toBeLessThan(65536);
+    big.dispose();
+    expect(Math.abs(v8ExternalMemory() - before)).toBeLessThan(65536);
   });
 
   it('memoryStats reports the high-water mark', () => {
