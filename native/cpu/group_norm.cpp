@@ -117,8 +117,9 @@ Tensor group_norm(const Tensor& x_in, int64_t groups, const Tensor& w_in, const 
   check(x_in.rank() >= 2, ErrorCode::SHAPE_MISMATCH, "Expected an input of shape [N, C, ...] for groupNorm but received ",
         shape_str(x_in.shape()));
   int64_t C = x_in.shape()[1];
-  check(groups >= 1 && C % groups == 0, ErrorCode::INVALID_ARGUMENT, "Expected groups that divide the ", C,
-        " channels for groupNorm but received ", groups);
+  check(groups >= 1, ErrorCode::INVALID_ARGUMENT, "Expected groups >= 1 for groupNorm but received ", groups);
+  check(C % groups == 0, ErrorCode::SHAPE_MISMATCH, "Expected an input [N, C, ...] with C divisible by ", groups,
+        " groups for groupNorm but received ", shape_str(x_in.shape()));
   check(eps >= 0, ErrorCode::INVALID_ARGUMENT, "Expected eps >= 0 for groupNorm but received ", eps);
   check_affine(w_in, C, x_in, "weight");
   check_affine(b_in, C, x_in, "bias");
