@@ -52,6 +52,16 @@ export interface ImageAnalysis {
 
 const cache = new WeakMap<Uint8Array, ImageAnalysis>();
 
+/**
+ * Whether pixel i is pure object color: its saturation within 5% of the object's typical (`core`,
+ * the 90th percentile of its blob), less the rounding error of dark pixels (about 1.5 / max channel).
+ * Mixing in background lowers saturation; lighting, pattern and micro-texture, being gains, do not.
+ */
+export function isPure(a: ImageAnalysis, i: number, core: number): boolean {
+  const max = Math.max(a.r[i]!, a.g[i]!, a.b[i]!);
+  return a.sat[i]! >= 0.95 * core - 1.5 / Math.max(1, max);
+}
+
 export function checkImage(image: RgbImage, name = 'image'): void {
   if (!image || !(image.data instanceof Uint8Array) || !Number.isInteger(image.width) || !Number.isInteger(image.height)) {
     throw new Error(`Expected an RgbImage {width, height, data: Uint8Array} for ${name} but received ${typeof image}`);

@@ -9,6 +9,7 @@ import { colorWord, shapeGeometry, vocabulary, vocabularyVersion } from '../voca
 import { hueDistance, rgbHue } from '../pixels/color-space.js';
 import { blurPlane } from '../pixels/blur.js';
 import type { ImageAnalysis, ImageComponent } from './image-analysis.js';
+import { isPure } from './image-analysis.js';
 import { readDetailOf } from './detail.js';
 
 /** Coverage map of one blob on a patch around it. */
@@ -27,8 +28,6 @@ interface Coverage {
   edgeSigma: number;
 }
 
-/** A pixel is pure object when its saturation is at least this share of the blob's 90th percentile. */
-const PURE_SATURATION = 0.95;
 
 const coverageCache = new WeakMap<ImageComponent, Coverage>();
 
@@ -42,7 +41,7 @@ function coverageOf(a: ImageAnalysis, c: ImageComponent): Coverage {
   const core = sats[Math.floor(0.9 * (sats.length - 1))]!;
   let ou = 0, ov = 0, osum = 0, on = 0;
   for (const i of c.pixels) {
-    if (a.sat[i]! < PURE_SATURATION * core) continue;
+    if (!isPure(a, i, core)) continue;
     ou += a.chroma[2 * i]!;
     ov += a.chroma[2 * i + 1]!;
     osum += a.r[i]! + a.g[i]! + a.b[i]!;

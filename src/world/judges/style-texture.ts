@@ -7,11 +7,10 @@
 import { patternValue, styleWord, vocabulary } from '../vocabulary/index.js';
 import { maskedBlur } from '../pixels/blur.js';
 import type { ImageAnalysis } from './image-analysis.js';
-import { erode } from './image-analysis.js';
+import { erode, isPure } from './image-analysis.js';
 
 const SMOOTH_SIGMA = 0.7;
-/** A pixel is pure object when its saturation is at least this share of the object's 90th percentile. */
-const PURE_SATURATION = 0.95;
+
 
 export interface SurfaceSignal {
   /** Interior pixel indices used, grouped by object. */
@@ -98,7 +97,7 @@ export function surfaceSignal(a: ImageAnalysis): SurfaceSignal {
     // lighting and pattern, being gains, do not), so blurred rims do not read as pattern.
     const sats = Array.from(c.pixels, (i) => a.sat[i]!).sort((p, q) => p - q);
     const core = sats[Math.floor(0.9 * (sats.length - 1))]!;
-    const pixels = Int32Array.from(Array.from(c.pixels).filter((i) => interior[i] && a.sat[i]! >= PURE_SATURATION * core));
+    const pixels = Int32Array.from(Array.from(c.pixels).filter((i) => interior[i] && isPure(a, i, core)));
     if (pixels.length < 6) continue;
     const logLum = (i: number) => Math.log(a.lum[i]! + 1);
     const fit = fitSurface(pixels, logLum, w);
@@ -115,18 +114,20 @@ export function surfaceSignal(a: ImageAnalysis): SurfaceSignal {
 }
 
 /**
- * Normalised correlation in [-1, 1] between the signal and a style's pattern laid out from each
- * object's centroid (log of the albedo factor, fitted per object like the signal).
+ * The fit of a style's pattern to the signal: laid out from each object's centroid (log of the
+ * albedo factor), fitted per object like the signal, and, unless `blurPx` is null, blurred inside
+ * the objects as the image's blur (`blurPx`) and the signal's smoothing blurred the real pattern.
+ * `correlation` in [-1, 1] says how much of the signal the pattern explains; `gain` is the
+ * least-squares amplitude of the pattern in the signal (1 = the full depth the style word defines).
  */
-export function patternCorrelation(a: ImageAnalysis, s: SurfaceSignal, style: string): number {
+export function patternFit(a: ImageAnalysis, s: SurfaceSignal, style: string, blurPx: number | null = null): { correlation: number; gain: number } {
   const { pattern } = styleWord(style);
-  if (pattern.kind === 'flat') return 0;
+  if (pattern.kind === 'flat') return { correlation: 0, gain: 0 };
   const depth = vocabulary().styleDepth;
   const w = a.width;
-  let dot = 0;
-  let ss = 0;
-  let tt = 0;
-  const t = new Float32Array(w * a.height);
+  const n = w * a.height;
+  const t = new Float32Array(n);
+  const mask = new Float32Array(n);
   for (const r of s.regions) {
     const template = (i: number) => {
       const x = (i % w) + 0.5 - r.cx;
@@ -135,13 +136,23 @@ export function patternCorrelation(a: ImageAnalysis, s: SurfaceSignal, style: st
     };
     for (const i of r.pixels) t[i] = template(i);
     const fit = fitSurface(r.pixels, (i) => t[i]!, w);
+    for (const i of r.pixels) (t[i] = t[i]! - fit(i)), (mask[i] = 1);
+  }
+  const tb = blurPx === null ? t : maskedBlur(t, mask, w, a.height, Math.hypot(blurPx, SMOOTH_SIGMA * a.scale));
+  let dot = 0;
+  let ss = 0;
+  let tt = 0;
+  for (const r of s.regions) {
     for (const i of r.pixels) {
-      const tv = t[i]! - fit(i);
-      const sv = s.signal[i]!;
-      dot += sv * tv;
-      ss += sv * sv;
-      tt += tv * tv;
+      dot += s.signal[i]! * tb[i]!;
+      ss += s.signal[i]! ** 2;
+      tt += tb[i]! ** 2;
     }
   }
-  return ss > 0 && tt > 0 ? dot / Math.sqrt(ss * tt) : 0;
+  return { correlation: ss > 0 && tt > 0 ? dot / Math.sqrt(ss * tt) : 0, gain: tt > 0 ? dot / tt : 0 };
+}
+
+/** Normalised correlation in [-1, 1] between the signal and a style's unblurred pattern. */
+export function patternCorrelation(a: ImageAnalysis, s: SurfaceSignal, style: string): number {
+  return patternFit(a, s, style).correlation;
 }

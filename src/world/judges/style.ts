@@ -1,12 +1,14 @@
 // style.ts: the style judge: the objects' surface pattern against the named style's. A patterned
 // style scores (pattern strength) x (a saturating function of the surface's correlation with the
-// style's pattern); "flat" scores the absence of a pattern. With no style named, it scores a clear
+// style's pattern) x (its amplitude against the depth the style defines, so a faded pattern scores
+// lower); "flat" scores the absence of a pattern. With no style named, it scores a clear
 // surface: a pattern that some style word explains well, or a clean flat one.
 import type { Judge, RgbImage } from '../../api/interfaces.js';
 import { parsePrompt } from '../prompt/index.js';
 import { vocabulary } from '../vocabulary/index.js';
 import { analyzeImage } from './image-analysis.js';
-import { patternCorrelation, surfaceSignal } from './style-texture.js';
+import { patternCorrelation, patternFit, surfaceSignal } from './style-texture.js';
+import { readDetailOf } from './detail.js';
 
 /**
  * Explained pattern RMS (log luminance) at which a surface counts as half patterned. "Explained"
@@ -61,15 +63,34 @@ export function classifyStyle(image: RgbImage): string {
   return best;
 }
 
+/**
+ * How the pattern's amplitude becomes a score: a pattern at its full depth scores ~1 (0.8 -> 0.98),
+ * a faded one less (0.5 -> 0.63, 0.3 -> 0.2).
+ */
+function amplitudeScore(gain: number): number {
+  return 1 - Math.exp(-((Math.max(0, gain) / 0.5) ** 3));
+}
+
+/** Correlation and amplitude of a style's pattern, its template blurred as much as the image is. */
+function namedFit(image: RgbImage, style: string): { correlation: number; gain: number } {
+  const a = analyzeImage(image);
+  const blur = readDetailOf(a).blur;
+  return patternFit(a, surfaceSignal(a), style, Number.isFinite(blur) ? blur * a.scale : 0);
+}
+
 export function styleScore(image: RgbImage, prompt: string): number {
   const r = readStyle(image);
   const style = parsePrompt(prompt).style;
   if (style === undefined) {
-    const clarity = matchScore(Math.max(0, ...r.correlations.values()));
-    return r.strength * clarity + (1 - r.strength);
+    // A clear surface: the best-explaining style's pattern at full depth, or no pattern at all.
+    const best = classifyStyle(image);
+    if (best === flatStyle()) return 1 - r.strength;
+    const fit = namedFit(image, best);
+    return r.strength * matchScore(fit.correlation) * amplitudeScore(fit.gain) + (1 - r.strength);
   }
   if (style === flatStyle()) return 1 - r.strength;
-  return r.strength * matchScore(r.correlations.get(style) ?? 0);
+  const fit = namedFit(image, style);
+  return r.strength * matchScore(fit.correlation) * amplitudeScore(fit.gain);
 }
 
 export const styleJudge: Judge = { dimension: 'style', score: styleScore };
