@@ -14,6 +14,11 @@ type H = NativeTensor;
 type Hn = NativeTensor | null;
 export type NativeDType = 'float32' | 'float64' | 'bfloat16' | 'float16' | 'int32';
 
+/** An opaque native model handle (a ModelHandle ObjectWrap). */
+export interface NativeModelHandle {
+  readonly __nativeModel: unique symbol;
+}
+
 /** The whole binding surface, one line per native export. */
 export interface NativeBinding {
   // creation and data
@@ -57,6 +62,12 @@ export interface NativeBinding {
   hasCuda(): boolean;
   buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number };
   supports(op: string, dtype: NativeDType, device: string): boolean;
+  // models
+  modelKinds(): string[];
+  modelCreate(kind: string, config: object, seed: number): NativeModelHandle;
+  modelParameters(m: NativeModelHandle): [string, H][];
+  modelCall(m: NativeModelHandle, method: string, inputs: Hn[], options: { checkpointing?: boolean }): Hn[];
+  modelDispose(m: NativeModelHandle): void;
   // ops
   add(a: H, b: H): H; sub(a: H, b: H): H; mul(a: H, b: H): H; div(a: H, b: H): H; pow(a: H, b: H): H;
   addScalar(a: H, s: number): H; mulScalar(a: H, s: number): H; powScalar(a: H, p: number): H; rdivScalar(a: H, s: number): H;
@@ -92,7 +103,7 @@ const REQUIRED: (keyof NativeBinding)[] = [
   'clamp', 'dropout', 'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'linear', 'layerNorm', 'groupNorm', 'conv2d',
   'upsampleNearest2x', 'avgPool2d', 'reshape', 'permute', 'transpose', 'slice', 'expand', 'contiguous', 'concat', 'cast',
   'embedding', 'attention', 'crossEntropy', 'mseLoss', 'addInplace', 'mulScalarInplace', 'fillInplace', 'sumOfSquares',
-  'adamwStep', 'sgdStep',
+  'adamwStep', 'sgdStep', 'modelKinds', 'modelCreate', 'modelParameters', 'modelCall', 'modelDispose',
 ];
 
 function candidates(): string[] {

@@ -1,0 +1,163 @@
+// module.cpp: parameter registration, naming, seeded initialisation, the layers and checkpointing.
+#include "models/module.h"
+
+#include <cmath>
+
+#include "core/rng.h"
+
+namespace tr::models {
+
+Tensor Init::uniform(const Shape& shape, double bound) {
+  Tensor t = rand(shape, seed_, offset_, DType::F32);
+  offset_ += static_cast<uint64_t>(shape_numel(shape));
+  NoGradGuard ng;
+  Tensor out = add_scalar(mul_scalar(t, 2 * bound), -bound);
+  return out;
+}
+
+Tensor Init::normal(const Shape& shape, double std) {
+  Tensor t = randn(shape, seed_, offset_, DType::F32);
+  offset_ += static_cast<uint64_t>(shape_numel(shape));
+  NoGradGuard ng;
+  return mul_scalar(t, std);
+}
+
+Tensor& Module::param(const std::string& name, Tensor t) {
+  Tensor p = contiguous(t).detach();
+  p.set_requires_grad(true);
+  params_.emplace_back(name, std::make_unique<Tensor>(p));
+  return *params_.back().second;
+}
+
+void Module::named_parameters(const std::string& prefix, NamedTensors& out) const {
+  for (const auto& [name, t] : params_) out.emplace_back(prefix + name, *t);
+  for (const auto& [name, m] : children_) m->named_parameters(prefix + name + ".", out);
+}
+
+NamedTensors Module::parameters() const {
+  NamedTensors out;
+  named_parameters("", out);
+  return out;
+}
+
+int64_t Module::num_parameters() const {
+  int64_t n = 0;
+  for (const auto& [name, t] : parameters()) n += t.numel();
+  return n;
+}
+
+// ---- layers (PyTorch's default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in))) ----
+
+Linear::Linear(int64_t in, int64_t out, bool with_bias, Init& init) {
+  double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  weight = &param("weight", init.uniform({out, in}, bound));
+  bias = with_bias ? &param("bias", init.uniform({out}, bound)) : nullptr;
+}
+
+Tensor Linear::forward(const Tensor& x) const { return linear(x, *weight, bias ? *bias : Tensor()); }
+
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t s, int64_t p, bool with_bias, Init& init, int64_t g)
+    : stride(s), padding(p), groups(g) {
+  double bound = 1.0 / std::sqrt(static_cast<double>(in / g * kernel * kernel));
+  weight = &param("weight", init.uniform({out, in / g, kernel, kernel}, bound));
+  bias = with_bias ? &param("bias", init.uniform({out}, bound)) : nullptr;
+}
+
+Tensor Conv2d::forward(const Tensor& x) const {
+  return conv2d(x, *weight, bias ? *bias : Tensor(), stride, stride, padding, padding, groups);
+}
+
+GroupNorm::GroupNorm(int64_t g, int64_t channels, double e) : groups(g), eps(e) {
+  weight = &param("weight", full({channels}, 1.0, DType::F32));
+  bias = &param("bias", zeros({channels}, DType::F32));
+}
+
+Tensor GroupNorm::forward(const Tensor& x) const { return group_norm(x, groups, *weight, *bias, eps); }
+
+LayerNorm::LayerNorm(int64_t channels, double e) : eps(e) {
+  weight = &param("weight", full({channels}, 1.0, DType::F32));
+  bias = &param("bias", zeros({channels}, DType::F32));
+}
+
+Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, 1, *weight, *bias, eps); }
+
+Embedding::Embedding(int64_t vocab, int64_t dim, Init& init) { weight = &param("weight", init.normal({vocab, dim}, 1.0)); }
+
+Tensor Embedding::forward(const Tensor& ids) const { return embedding(*weight, ids); }
+
+Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t heads, const Tensor& mask) {
+  int64_t B = q.shape()[0], Nq = q.shape()[1], C = q.shape()[2], Nk = k.shape()[1];
+  check(C % heads == 0, ErrorCode::SHAPE_MISMATCH, "Expected channels divisible by heads (", heads, ") for attention but received ", C);
+  int64_t d = C / heads;
+  Tensor qh = permute(reshape(q, {B, Nq, heads, d}), {0, 2, 1, 3});  // (B, H, Nq, d)
+  Tensor kh = permute(reshape(k, {B, Nk, heads, d}), {0, 2, 1, 3});
+  Tensor vh = permute(reshape(v, {B, Nk, heads, d}), {0, 2, 1, 3});
+  Tensor o = attention(qh, kh, vh, mask, 1.0 / std::sqrt(static_cast<double>(d)));  // (B, H, Nq, d)
+  return reshape(permute(o, {0, 2, 1, 3}), {B, Nq, C});
+}
+
+Tensor timestep_embedding(const Tensor& t, int64_t dim) {
+  // Not differentiable with respect to t (timesteps are data): computed directly.
+  int64_t half = dim / 2;
+  Tensor tf = cast_raw(t, DType::F64);
+  int64_t B = tf.numel();
+  Tensor out = zeros({B, dim}, DType::F32);
+  const double* pt = tf.data<double>();
+  float* po = out.data<float>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < half; ++i) {
+      double f = std::exp(-std::log(10000.0) * static_cast<double>(i) / static_cast<double>(half));
+      // float32 arithmetic, as diffusers computes it
+      float a = static_cast<float>(pt[b]) * static_cast<float>(f);
+      po[b * dim + i] = static_cast<float>(std::cos(a));
+      po[b * dim + half + i] = static_cast<float>(std::sin(a));
+    }
+  return out;
+}
+
+namespace {
+struct CheckpointNode : Node {
+  std::function<Tensor(const std::vector<Tensor>&)> fn;
+  std::vector<Tensor> saved;  // the inputs' values (detached)
+  std::vector<Tensor> backward(const Tensor& dout) override {
+    GradModeGuard grad_on(true);
+    std::vector<Tensor> xs;
+    for (size_t i = 0; i < saved.size(); ++i) {
+      Tensor x = saved[i].detach();
+      if (inputs[i].defined()) x.set_requires_grad(true);
+      xs.push_back(x);
+    }
+    Tensor y = fn(xs);
+    tr::backward(y, dout, false);
+    std::vector<Tensor> grads;
+    for (auto& x : xs) grads.push_back(x.defined() && x.requires_grad() ? x.grad() : Tensor());
+    return grads;
+  }
+  void release() override {
+    fn = nullptr;
+    saved.clear();
+    released = true;
+  }
+};
+}  // namespace
+
+Tensor checkpoint(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs) {
+  if (!grad_enabled()) return fn(inputs);
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = fn(inputs);
+  }
+  if (!grad_enabled()) return out;
+  auto node = std::make_shared<CheckpointNode>();
+  node->op = Op::Checkpoint;
+  node->fn = fn;
+  for (const auto& t : inputs) {
+    node->inputs.push_back(t.defined() && t.requires_grad() ? t : Tensor());
+    node->saved.push_back(t.defined() ? t.detach() : Tensor());
+  }
+  record_node(out, node);
+  return out;
+}
+
+}  // namespace tr::models
