@@ -11,6 +11,11 @@ export async function main(argv: string[]): Promise<void> {
     import('./data-export.js'),
     import('./data-stats.js'),
     import('./data-show.js'),
+    import('./data-build.js'),
+    import('./annotate.js'),
+    import('./annotate-users.js'),
+    import('./annotate-ab.js'),
+    import('./annotate-labels.js'),
   ]);
   for (const m of modules) m.register(program);
   await program.parseAsync(argv);

@@ -408,6 +408,23 @@ export class FeedbackStore {
     return new PairSampler(this, options);
   }
 
+  /**
+   * Stores one image outside any pair (pixels and bytes content-addressed, references kept) and returns
+   * its row; the same image again returns the same row. For tables beside the store's (A/B sets).
+   */
+  async addImage(image: ImageSource, name = 'image'): Promise<StoredImage> {
+    const resolved = await this.resolveImage(image, name);
+    this.db.prepare('INSERT INTO images (path, stored, sha256, width, height) VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO NOTHING')
+      .run(resolved.path, resolved.stored ? 1 : 0, resolved.sha256, resolved.width, resolved.height);
+    return this.imageById(this.db.prepare('SELECT id FROM images WHERE path = ?').pluck().get(resolved.path) as number)!;
+  }
+
+  imageById(id: number): StoredImage | undefined {
+    const r = this.db.prepare('SELECT id, path, stored, sha256, width, height FROM images WHERE id = ?').get(id) as
+      { id: number; path: string; stored: number; sha256: string | null; width: number | null; height: number | null } | undefined;
+    return r && { ...r, stored: r.stored === 1 };
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
