@@ -35,6 +35,7 @@ export interface ExpertOptions {
 }
 
 export class SimulatedExpert {
+  readonly name = 'sim-expert';
   readonly flipRate: number;
   readonly tieBand: number;
   private readonly seed: number;
