@@ -37,6 +37,18 @@ function text(s: StoreStats): string {
   } else {
     out.push('annotator agreement: no comparison has labels from several annotators');
   }
+  const dims = [...new Set([...s.agreementByDimension.map((d) => d.dimension), ...s.annotationsVsClean.byDimension.map((d) => d.dimension)])].sort();
+  if (dims.length > 0) {
+    out.push('', table([
+      ['dimension', 'compared items', 'annotators agree', 'kappa', 'annotations vs clean', 'agree'],
+      ...dims.map((dimension) => {
+        const g = s.agreementByDimension.find((d) => d.dimension === dimension);
+        const c = s.annotationsVsClean.byDimension.find((d) => d.dimension === dimension);
+        return [dimension, String(g?.items ?? 0), percent(g?.percentAgreement ?? null), g?.kappa == null ? 'n/a' : g.kappa.toFixed(3), String(c?.pairs ?? 0), percent(c?.agreement ?? null)];
+      }),
+    ]));
+    for (const a of s.annotationsVsClean.byAnnotator) out.push(`  ${a.annotator} vs clean labels: ${a.agree}/${a.pairs} (${percent(a.agreement)})`);
+  }
   return out.join('\n');
 }
 

@@ -55,6 +55,14 @@ export interface StoreStats {
   };
   /** Between annotators, over comparisons (same dimension and images) labelled by several. */
   agreement: AgreementSummary;
+  /** The same, one dimension at a time (dimensions with such comparisons only). */
+  agreementByDimension: (AgreementSummary & { dimension: string })[];
+  /**
+   * Annotations (not skips) against the clean label of the same comparison (dimension and both images),
+   * wherever a labelled pair of it carries one (a simulated expert's pair): on the same pair row or on a
+   * queued copy of it that people labelled.
+   */
+  annotationsVsClean: CleanLabelAgreement & { byDimension: (CleanLabelAgreement & { dimension: string })[]; byAnnotator: (CleanLabelAgreement & { annotator: string })[] };
 }
 
 const rate = (num: number, den: number): number | null => (den > 0 ? num / den : null);
@@ -98,6 +106,15 @@ export function storeStats(store: FeedbackStore): StoreStats {
                OR (a.choice = 'tie' AND p.clean_label = 'tie') THEN 1 ELSE 0 END) AS agree
     FROM annotations a JOIN pairs p ON p.id = a.pair_id WHERE a.choice != 'skip' AND p.clean_label IS NOT NULL`);
 
+  const all = [...judgements(store)];
+  const byDimensionJudgements = new Map<string, Judgement[]>();
+  for (const j of all) {
+    const dimension = j.item.slice(0, j.item.indexOf('\u0000'));
+    let list = byDimensionJudgements.get(dimension);
+    if (!list) byDimensionJudgements.set(dimension, (list = []));
+    list.push(j);
+  }
+
   return {
     pairs, labelled, queued: pairs - labelled,
     prompts: one<{ n: number }>('SELECT count(*) AS n FROM prompts').n,
@@ -113,7 +130,41 @@ export function storeStats(store: FeedbackStore): StoreStats {
       meanTimeSpentMs: ann.meanTime,
       vsCleanLabel: { pairs: annClean.n, agree: annClean.agree ?? 0, agreement: rate(annClean.agree ?? 0, annClean.n) },
     },
-    agreement: agreementOf(judgements(store)),
+    agreement: agreementOf(all),
+    agreementByDimension: [...byDimensionJudgements].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([dimension, js]) => ({ dimension, ...agreementOf(js) })),
+    annotationsVsClean: annotationsVsClean(store),
+  };
+}
+
+// An annotation's and a clean label's verdict on a comparison: 'lo' (the smaller image id wins), 'hi' or 'tie'.
+const ANNOTATION_VERDICT = `CASE WHEN a.choice = 'tie' THEN 'tie' WHEN (a.choice = 'left') = (p.preferred_image_id < p.rejected_image_id) THEN 'lo' ELSE 'hi' END`;
+const CLEAN_VERDICT = `CASE WHEN clean_label = 'tie' THEN 'tie' WHEN (clean_label = 'preferred') = (preferred_image_id < rejected_image_id) THEN 'lo' ELSE 'hi' END`;
+
+function annotationsVsClean(store: FeedbackStore): StoreStats['annotationsVsClean'] {
+  const rows = store.db.prepare(`WITH truth AS (
+      SELECT dimension, min(preferred_image_id, rejected_image_id) AS lo, max(preferred_image_id, rejected_image_id) AS hi, min(${CLEAN_VERDICT}) AS verdict
+      FROM pairs WHERE labelled = 1 AND clean_label IS NOT NULL GROUP BY dimension, lo, hi)
+    SELECT p.dimension, a.annotator, count(*) AS pairs, sum(${ANNOTATION_VERDICT} = t.verdict) AS agree
+    FROM annotations a JOIN pairs p ON p.id = a.pair_id
+    JOIN truth t ON t.dimension = p.dimension AND t.lo = min(p.preferred_image_id, p.rejected_image_id) AND t.hi = max(p.preferred_image_id, p.rejected_image_id)
+    WHERE a.choice != 'skip' GROUP BY p.dimension, a.annotator ORDER BY p.dimension, a.annotator`).all() as { dimension: string; annotator: string; pairs: number; agree: number }[];
+  const group = (key: 'dimension' | 'annotator'): Map<string, { pairs: number; agree: number }> => {
+    const m = new Map<string, { pairs: number; agree: number }>();
+    for (const r of rows) {
+      const g = m.get(r[key]) ?? { pairs: 0, agree: 0 };
+      g.pairs += r.pairs;
+      g.agree += r.agree;
+      m.set(r[key], g);
+    }
+    return m;
+  };
+  const pairs = rows.reduce((a, r) => a + r.pairs, 0);
+  const agree = rows.reduce((a, r) => a + r.agree, 0);
+  return {
+    pairs, agree, agreement: rate(agree, pairs),
+    byDimension: [...group('dimension')].map(([dimension, g]) => ({ dimension, ...g, agreement: rate(g.agree, g.pairs) })),
+    byAnnotator: [...group('annotator')].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([annotator, g]) => ({ annotator, ...g, agreement: rate(g.agree, g.pairs) })),
   };
 }
 
