@@ -13,7 +13,10 @@ import { blurPlane } from '../pixels/blur.js';
 import { analyzeImage, erode } from './image-analysis.js';
 import type { ImageAnalysis } from './image-analysis.js';
 
-/** 25-75% rise width (px) of an unblurred anti-aliased edge, as sampled along its normal. */
+/**
+ * 25-75% rise width (image pixels) of an unblurred edge, as sampled along its normal: anti-aliasing
+ * is a pixel-level thing, so this does not scale with the image size (blur does).
+ */
 const EDGE_WIDTH0 = 0.94;
 /**
  * Rise width per sigma of blur: 2 * 0.674 = 1.349 for a continuous Gaussian edge, 1.22 as measured
@@ -36,10 +39,12 @@ export interface DetailReading {
   blur: number;
   /** Estimated micro-texture amplitude. */
   texture: number;
-  /** Median 25-75% rise width of the object edges (px at 64); the blur estimate comes from it. */
+  /** Median 25-75% rise width of the object edges in image pixels; the blur estimate comes from it. */
   edgeWidth: number;
   /** Edge profiles the estimate rests on. */
   edges: number;
+  /** Image width / 64. */
+  scale: number;
 }
 
 /** Bilinear sample of an interleaved 2-channel plane at (x, y) in pixel-centre coordinates. */
@@ -85,7 +90,7 @@ function estimateBlur(a: ImageAnalysis): { blur: number; edgeWidth: number; edge
   // their plateau once blurred, and would read as sharper than they are.
   const deep = erode(kept, w, h, Math.max(1, Math.round(2 * scale)));
   blurPlane(M, w, h, scale);
-  const T = 3 * scale;
+  const T = 3 * Math.max(scale, 0.75);
   const steps = 12;
   const ts = new Float64Array(steps + 1);
   for (let k = 0; k <= steps; k++) ts[k] = -T + (2 * T * k) / steps;
@@ -124,13 +129,13 @@ function estimateBlur(a: ImageAnalysis): { blur: number; edgeWidth: number; edge
       if (alpha[1]! > 0.1 || alpha[steps - 1]! < 0.9) continue;
       const t25 = crossing(alpha, ts, 0.25);
       const t75 = crossing(alpha, ts, 0.75);
-      if (Number.isFinite(t25) && Number.isFinite(t75) && t75 > t25) widths.push((t75 - t25) / scale);
+      if (Number.isFinite(t25) && Number.isFinite(t75) && t75 > t25) widths.push(t75 - t25);
     }
   }
   if (widths.length === 0) return { blur: NaN, edgeWidth: NaN, edges: 0 };
   widths.sort((p, q) => p - q);
   const median = widths[Math.floor(widths.length / 2)]!;
-  const sigma = Math.sqrt(Math.max(0, median * median - EDGE_WIDTH0 * EDGE_WIDTH0)) / WIDTH_PER_SIGMA;
+  const sigma = Math.sqrt(Math.max(0, median * median - EDGE_WIDTH0 * EDGE_WIDTH0)) / WIDTH_PER_SIGMA / scale;
   return { blur: sigma, edgeWidth: median, edges: widths.length };
 }
 
@@ -169,7 +174,7 @@ const readings = new WeakMap<ImageAnalysis, DetailReading>();
 export function readDetailOf(a: ImageAnalysis): DetailReading {
   const hit = readings.get(a);
   if (hit) return hit;
-  const reading = { ...estimateBlur(a), texture: estimateTexture(a) };
+  const reading = { ...estimateBlur(a), texture: estimateTexture(a), scale: a.scale };
   readings.set(a, reading);
   return reading;
 }
@@ -180,10 +185,12 @@ export function readDetail(image: RgbImage): DetailReading {
 
 function levelScore(r: DetailReading, level: string): number {
   const d = detailWord(level);
-  const expectedWidth = Math.hypot(EDGE_WIDTH0, WIDTH_PER_SIGMA * d.blur);
+  const expectedWidth = Math.hypot(EDGE_WIDTH0, WIDTH_PER_SIGMA * d.blur * r.scale);
   const excess = (d: number, slack: number, tolerance: number) => (Math.max(0, Math.abs(d) - slack) / tolerance) ** 2;
   let z = excess(r.texture - d.texture, TEXTURE_SLACK, TEXTURE_TOLERANCE);
-  if (r.edges > 0) z += excess(r.edgeWidth - expectedWidth, WIDTH_SLACK, WIDTH_TOLERANCE);
+  // Wider (blurrier) edges are measured less precisely: slack and tolerance grow with the width.
+  const extra = expectedWidth - EDGE_WIDTH0;
+  if (r.edges > 0) z += excess(r.edgeWidth - expectedWidth, WIDTH_SLACK + 0.1 * extra, WIDTH_TOLERANCE + 0.1 * extra);
   return Math.exp(-z / 2);
 }
 

@@ -102,10 +102,10 @@ function coverageOf(a: ImageAnalysis, c: ImageComponent): Coverage {
       sy += f * (y + 0.5);
     }
   }
-  // 4. how blurred the image's edges are, from the detail judge's edge width (1.349 px per sigma)
+  // 4. how blurred the image's edges are (pixels), from the detail judge's edge width (~1.3 px per sigma)
   const width = readDetailOf(a).edgeWidth;
   const sigma = Number.isFinite(width) ? width / 1.3 : 0.7;
-  const edgeSigma = Math.sqrt(Math.max(0, sigma * sigma - 0.3 * 0.3)) * scale;
+  const edgeSigma = Math.sqrt(Math.max(0, sigma * sigma - 0.3 * 0.3));
   const cov = { x0, y0, w, h, alpha, area, cx: area > 0 ? sx / area : 0, cy: area > 0 ? sy / area : 0, edgeSigma };
   coverageCache.set(c, cov);
   return cov;

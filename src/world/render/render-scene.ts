@@ -4,7 +4,8 @@
 // the blur of edges and a per-pixel micro-texture, the lighting in a smooth multiplicative gain, the
 // layout in where the objects are. Deterministic: the same spec and size give the same bytes.
 import type { RgbImage } from '../../api/interfaces.js';
-import { lightingGain, patternValue, shapeGeometry } from '../vocabulary/index.js';
+import type { LightingWord } from '../vocabulary/index.js';
+import { lightingGain, patternValue, shapeGeometry, vocabularyVersion } from '../vocabulary/index.js';
 import { blurPlane } from '../pixels/blur.js';
 import { pixelNoise } from '../random.js';
 import type { RenderSpec } from './render-spec.js';
@@ -29,16 +30,20 @@ export function renderSpec(spec: RenderSpec, size: number = DEFAULT_SIZE): RgbIm
   const G = new Float32Array(n);
   const B = new Float32Array(n);
 
-  // 1. background: the palette's two tones blended by a slow wave
+  // 1. background: the palette's two tones blended by a slow wave,
+  //    sin(a u + b v + phase) = sin(a u) cos(b v + phase) + cos(a u) sin(b v + phase)
   const [t0, t1] = spec.tones;
   const bg = spec.background;
-  const ca = Math.cos(bg.angle);
-  const sa = Math.sin(bg.angle);
+  const a = 2 * Math.PI * bg.frequency * Math.cos(bg.angle);
+  const b = 2 * Math.PI * bg.frequency * Math.sin(bg.angle);
+  const sinU = new Float64Array(w);
+  const cosU = new Float64Array(w);
+  for (let x = 0; x < w; x++) (sinU[x] = Math.sin((a * (x + 0.5)) / w)), (cosU[x] = Math.cos((a * (x + 0.5)) / w));
   for (let y = 0; y < h; y++) {
-    const v = (y + 0.5) / h;
+    const sv = Math.sin((b * (y + 0.5)) / h + bg.phase);
+    const cv = Math.cos((b * (y + 0.5)) / h + bg.phase);
     for (let x = 0; x < w; x++) {
-      const u = (x + 0.5) / w;
-      const t = 0.5 + 0.5 * Math.sin(2 * Math.PI * bg.frequency * (u * ca + v * sa) + bg.phase);
+      const t = 0.5 + 0.5 * (sinU[x]! * cv + cosU[x]! * sv);
       const i = y * w + x;
       R[i] = t0[0] + (t1[0] - t0[0]) * t;
       G[i] = t0[1] + (t1[1] - t0[1]) * t;
@@ -84,22 +89,36 @@ export function renderSpec(spec: RenderSpec, size: number = DEFAULT_SIZE): RgbIm
 
   // 4. lighting gain and micro-texture, both multiplicative on all three channels
   const data = new Uint8Array(n * 3);
-  const layers = spec.lighting;
+  const gains = spec.lighting.map((l) => gainMap(l.word, l.variant, size));
   for (let y = 0; y < h; y++) {
-    const v = (y + 0.5) / h;
     for (let x = 0; x < w; x++) {
-      const u = (x + 0.5) / w;
+      const i = y * w + x;
       let gain = 0;
-      for (const l of layers) gain += l.weight * lightingGain(l.word, l.variant, u, v);
+      for (let k = 0; k < gains.length; k++) gain += spec.lighting[k]!.weight * gains[k]![i]!;
       gain *= spec.exposure;
       if (spec.texture > 0) gain *= 1 + spec.texture * pixelNoise(spec.textureSeed, x, y);
-      const i = y * w + x;
       data[3 * i] = clampByte(R[i]! * gain);
       data[3 * i + 1] = clampByte(G[i]! * gain);
       data[3 * i + 2] = clampByte(B[i]! * gain);
     }
   }
   return { width: w, height: h, data };
+}
+
+/** A lighting word's gain per pixel at a size, cached (a few dozen maps at most). */
+const gainMaps = new Map<string, Float32Array>();
+let gainMapsVersion = -1;
+
+function gainMap(word: LightingWord, variant: number, size: number): Float32Array {
+  if (gainMapsVersion !== vocabularyVersion()) gainMaps.clear(), (gainMapsVersion = vocabularyVersion());
+  const key = `${word.phrase}|${variant}|${size}`;
+  let map = gainMaps.get(key);
+  if (!map) {
+    map = new Float32Array(size * size);
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) map[y * size + x] = lightingGain(word, variant, (x + 0.5) / size, (y + 0.5) / size);
+    gainMaps.set(key, map);
+  }
+  return map;
 }
 
 function clampByte(v: number): number {
