@@ -1,22 +1,173 @@
-// safetensors.ts: read and write the safetensors format (an 8-byte little-endian header length, a
-// JSON header of {name: {dtype, shape, data_offsets}} and optional __metadata__, then the bytes).
-// The header is validated before any tensor is made: size bound, offsets contiguous and inside
-// the file, byte lengths consistent with shapes.
-import { readFileSync, writeFileSync } from 'node:fs';
+// safetensors.ts: reading safetensors files (header spec and validation in safetensors-header.ts).
+//
+// How the bytes are read: the header first (8 + its length), then each tensor's byte range with one
+// positioned fs.read into a fresh buffer that the engine copies from, so a 4 GB file never sits in
+// memory at once (at most one tensor's bytes beside the tensors already made). We chose this over a
+// native mmap: it touches the same bytes with one extra memcpy per tensor, works unchanged in both
+// native builds, and a file that shrinks while it is read gives a short read, which becomes a
+// CORRUPT_FILE error; through a memory map the same file would raise SIGBUS and kill the process.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
-import { TreeRewardError } from '../native/errors.js';
-import { tensor } from '../api/create.js';
-import { Tensor } from '../api/tensor.js';
+import { expected, TreeRewardError } from '../native/errors.js';
+import { type Tensor } from '../api/tensor.js';
 import { type DType } from '../api/dtype.js';
+import { bytesToTensor, type FloatTarget, type StoredDType } from './dtypes.js';
+import { corruptSafetensors, headerLength, parseHeader, type SafetensorsEntry } from './safetensors-header.js';
 
-const MAX_HEADER = 100 * 1024 * 1024;
-const SIZES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1, U16: 2, U32: 4, U64: 8 };
+export { MAX_HEADER, type SafetensorsEntry, type SafetensorsHeader } from './safetensors-header.js';
+export { writeSafetensors, writeSafetensorsStreaming, type RawEntry, type PlannedEntry, type WriteDType, type WriteOptions } from './safetensors-write.js';
 
-export interface SafetensorsEntry {
-  dtype: string;
-  shape: number[];
-  data_offsets: [number, number];
+const FLOAT_TARGETS = ['float32', 'float64', 'bfloat16', 'float16', 'keep'] as const;
+
+export interface ReadOptions {
+  /** How float entries become tensors: an engine float dtype, or 'keep' (F16 -> float16, BF16 -> bfloat16, F64 -> float64, others float32). Defaults to float32. Integer and BOOL entries become int32. */
+  dtype?: FloatTarget;
+  /** Reads only the entries it accepts. Defaults to all. */
+  filter?: (name: string) => boolean;
+  /** Called after each tensor is read. */
+  onProgress?: (p: { done: number; total: number; bytes: number; totalBytes: number }) => void;
 }
+
+function checkTarget(dtype: unknown): FloatTarget {
+  if (!(FLOAT_TARGETS as readonly unknown[]).includes(dtype)) throw expected(`one of ${FLOAT_TARGETS.join(', ')}`, 'dtype', dtype);
+  return dtype as FloatTarget;
+}
+
+function ioError(path: string, e: unknown): TreeRewardError {
+  return new TreeRewardError('IO', `Expected a readable file at ${path} but ${(e as Error).message}`, { cause: e });
+}
+
+/** Fills `into` from `position`; a file that ends early is CORRUPT_FILE (what) rather than zeros. */
+export function readFully(fd: number, into: Uint8Array, position: number, path: string, what: string): void {
+  let got = 0;
+  while (got < into.length) {
+    let n: number;
+    try {
+      n = readSync(fd, into, got, into.length - got, position + got);
+    } catch (e) {
+      throw ioError(path, e);
+    }
+    if (n === 0) throw corruptSafetensors(path, `the file ended at byte ${position + got} while reading ${what} (it needs ${position + into.length})`);
+    got += n;
+  }
+}
+
+/** An open safetensors file: the validated header now, each tensor's bytes when asked. */
+export class SafetensorsReader {
+  readonly path: string;
+  readonly metadata: Record<string, string>;
+  /** Entries in file order. */
+  readonly entries: Map<string, SafetensorsEntry>;
+  readonly fileSize: number;
+  readonly #dataStart: number;
+  #fd: number | null;
+
+  private constructor(path: string, fd: number, fileSize: number) {
+    this.path = path;
+    this.#fd = fd;
+    this.fileSize = fileSize;
+    const first8 = new Uint8Array(8);
+    if (fileSize >= 8) readFully(fd, first8, 0, path, 'the header length');
+    const n = headerLength(first8, fileSize, path);
+    const json = new Uint8Array(n);
+    readFully(fd, json, 8, path, 'the header');
+    const h = parseHeader(json, fileSize, path);
+    this.metadata = h.metadata;
+    this.entries = h.entries;
+    this.#dataStart = h.dataStart;
+  }
+
+  /** Opens `path` and validates its header (CORRUPT_FILE when it is not a valid safetensors file, IO when it cannot be read). */
+  static open(path: string): SafetensorsReader {
+    if (typeof path !== 'string' || path === '') throw expected('a file path', 'path', path);
+    let fd: number;
+    let size: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw ioError(path, e);
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new TreeRewardError('IO', `Expected a regular file at ${path} but it is not one`);
+      size = st.size;
+      return new SafetensorsReader(path, fd, size);
+    } catch (e) {
+      closeSync(fd);
+      throw e instanceof TreeRewardError ? e : ioError(path, e);
+    }
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  entry(name: string): SafetensorsEntry {
+    const e = this.entries.get(name);
+    if (!e) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a tensor named "${name}" in ${this.path} but found none`);
+    return e;
+  }
+
+  /** The entry's raw little-endian bytes, in a fresh (aligned) buffer. */
+  readBytes(name: string): Uint8Array {
+    const e = this.entry(name);
+    if (this.#fd === null) throw new TreeRewardError('DISPOSED', `Expected an open reader for ${this.path} but it was closed`);
+    const [a, b] = e.data_offsets;
+    const out = new Uint8Array(b - a);
+    readFully(this.#fd, out, this.#dataStart + a, this.path, `entry "${name}"`);
+    return out;
+  }
+
+  /** One entry as a tensor; float entries become `dtype` (default float32), integers int32. */
+  tensor(name: string, dtype: FloatTarget = 'float32'): Tensor {
+    const target = checkTarget(dtype);
+    const e = this.entry(name);
+    return bytesToTensor(this.readBytes(name), e.dtype as StoredDType, e.shape, target, name);
+  }
+
+  close(): void {
+    if (this.#fd !== null) closeSync(this.#fd);
+    this.#fd = null;
+  }
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+export function openSafetensors(path: string): SafetensorsReader {
+  return SafetensorsReader.open(path);
+}
+
+/**
+ * Reads tensors from a safetensors file, one byte range at a time. Float entries become
+ * `options.dtype` (default float32), integers int32. On any error the tensors made so far are
+ * disposed and nothing is returned.
+ */
+export function readSafetensors(path: string, options: FloatTarget | ReadOptions = {}): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+  const o: ReadOptions = typeof options === 'string' ? { dtype: options } : options;
+  const target = checkTarget(o.dtype ?? 'float32');
+  const reader = SafetensorsReader.open(path);
+  const tensors = new Map<string, Tensor>();
+  try {
+    const names = reader.names().filter((n) => !o.filter || o.filter(n));
+    const sizeOf = (n: string) => reader.entries.get(n)!.data_offsets[1] - reader.entries.get(n)!.data_offsets[0];
+    const totalBytes = names.reduce((s, n) => s + sizeOf(n), 0);
+    let bytes = 0;
+    for (const name of names) {
+      tensors.set(name, reader.tensor(name, target));
+      bytes += sizeOf(name);
+      o.onProgress?.({ done: tensors.size, total: names.length, bytes, totalBytes });
+    }
+    return { tensors, metadata: reader.metadata };
+  } catch (e) {
+    for (const t of tensors.values()) t.dispose();
+    throw e;
+  } finally {
+    reader.close();
+  }
+}
+
+// ---- a whole file already in memory (the original API, kept) ----
 
 export interface SafetensorsFile {
   metadata: Record<string, string>;
@@ -25,119 +176,17 @@ export interface SafetensorsFile {
   data: Buffer;
 }
 
-function corrupt(path: string, what: string): TreeRewardError {
-  return new TreeRewardError('CORRUPT_FILE', `Expected a valid safetensors file at ${path} but ${what}`);
-}
-
+/** Validates a whole safetensors file held in `buf` (same checks as the reader). */
 export function parseSafetensors(buf: Buffer, path = '<buffer>'): SafetensorsFile {
-  if (buf.length < 8) throw corrupt(path, `it has ${buf.length} bytes, fewer than the 8-byte header length`);
-  const n = Number(buf.readBigUInt64LE(0));
-  if (n > MAX_HEADER) throw corrupt(path, `its header claims ${n} bytes (the limit is ${MAX_HEADER})`);
-  if (8 + n > buf.length) throw corrupt(path, `its header claims ${n} bytes but the file has ${buf.length - 8} after the length`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
-  } catch (e) {
-    throw corrupt(path, `its header is not JSON (${(e as Error).message})`);
-  }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw corrupt(path, 'its header is not a JSON object');
-  const data = buf.subarray(8 + n);
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  const entries = new Map<string, SafetensorsEntry>();
-  const spans: [number, number, string][] = [];
-  for (const [name, v] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const e = v as SafetensorsEntry;
-    if (!e || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) {
-      throw corrupt(path, `entry "${name}" lacks dtype, shape or data_offsets`);
-    }
-    const size = SIZES[e.dtype];
-    if (!size) throw corrupt(path, `entry "${name}" has the unknown dtype ${e.dtype}`);
-    if (e.shape.some((d) => !Number.isInteger(d) || d < 0)) throw corrupt(path, `entry "${name}" has the shape [${e.shape}]`);
-    const [a, b] = e.data_offsets;
-    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < a || b > data.length) {
-      throw corrupt(path, `entry "${name}" has offsets [${a}, ${b}] outside the ${data.length} data bytes`);
-    }
-    const want = e.shape.reduce((p, q) => p * q, 1) * size;
-    if (b - a !== want) throw corrupt(path, `entry "${name}" has ${b - a} bytes for shape [${e.shape}] of ${e.dtype} (expected ${want})`);
-    entries.set(name, e);
-    spans.push([a, b, name]);
-  }
-  spans.sort((x, y) => x[0] - y[0]);
-  let at = 0;
-  for (const [a, b, name] of spans) {
-    if (a !== at) throw corrupt(path, `entry "${name}" starts at ${a}, expected ${at} (offsets must be contiguous)`);
-    at = b;
-  }
-  if (at !== data.length) throw corrupt(path, `its entries cover ${at} of ${data.length} data bytes`);
-  return { metadata, entries, data };
+  const n = headerLength(buf.subarray(0, 8), buf.length, path);
+  const h = parseHeader(buf.subarray(8, 8 + n), buf.length, path);
+  return { metadata: h.metadata, entries: h.entries, data: buf.subarray(h.dataStart) };
 }
 
-/** Converts one entry to a Tensor; float types become `dtype` (default float32), integers int32. */
-export function entryToTensor(file: SafetensorsFile, name: string, dtype: DType = 'float32'): Tensor {
+/** Converts one entry of a parsed file to a Tensor; float types become `dtype` (default float32), integers int32. */
+export function entryToTensor(file: SafetensorsFile, name: string, dtype: DType | 'keep' = 'float32'): Tensor {
+  const target = checkTarget(dtype);
   const e = file.entries.get(name);
   if (!e) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a tensor named "${name}" in the file but found none`);
-  const bytes = file.data.subarray(e.data_offsets[0], e.data_offsets[1]);
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
-  const n = e.shape.reduce((p, q) => p * q, 1);
-  switch (e.dtype) {
-    case 'F32': return tensor(new Float32Array(ab), e.shape, { dtype });
-    case 'F64': return tensor(new Float64Array(ab), e.shape, { dtype });
-    case 'F16':
-    case 'BF16': {
-      const bits = new Uint16Array(ab);
-      const f = new Float32Array(n);
-      const dv = new DataView(new ArrayBuffer(4));
-      for (let i = 0; i < n; i++) f[i] = e.dtype === 'BF16' ? (dv.setUint32(0, bits[i] << 16, true), dv.getFloat32(0, true)) : halfToFloat(bits[i]);
-      return tensor(f, e.shape, { dtype });
-    }
-    case 'I64': {
-      const v = new BigInt64Array(ab);
-      return tensor(Int32Array.from(v, (x) => Number(x)), e.shape, { dtype: 'int32' });
-    }
-    case 'I32': return tensor(new Int32Array(ab), e.shape, { dtype: 'int32' });
-    default: throw new TreeRewardError('NOT_SUPPORTED', `Expected a float or integer tensor for "${name}" but it is ${e.dtype}`);
-  }
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-export function readSafetensors(path: string, dtype: DType = 'float32'): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new TreeRewardError('IO', `Expected a readable file at ${path} but ${(e as Error).message}`);
-  }
-  const file = parseSafetensors(buf, path);
-  const tensors = new Map<string, Tensor>();
-  for (const name of file.entries.keys()) tensors.set(name, entryToTensor(file, name, dtype));
-  return { tensors, metadata: file.metadata };
-}
-
-/** Writes tensors as F32 (float32/float64/bf16/f16 are written as F32 unless `asHalf`) or I32. */
-export function writeSafetensors(path: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): void {
-  const m = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length) header.__metadata__ = metadata;
-  const chunks: Buffer[] = [];
-  let at = 0;
-  for (const name of [...m.keys()].sort()) {
-    const t = m.get(name)!;
-    const arr = t.dtype === 'int32' ? (t.toArray() as Int32Array) : Float32Array.from(t.toArray());
-    const b = Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
-    header[name] = { dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: t.shape, data_offsets: [at, at + b.length] };
-    chunks.push(b);
-    at += b.length;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + Buffer.byteLength(json)) % 8) json += ' ';
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  writeFileSync(path, Buffer.concat([len, Buffer.from(json), ...chunks]));
+  return bytesToTensor(file.data.subarray(e.data_offsets[0], e.data_offsets[1]), e.dtype as StoredDType, e.shape, target, name);
 }
