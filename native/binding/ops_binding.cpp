@@ -74,6 +74,7 @@ TR_EXPORT(cast) { RET_(tr::cast(T_(0, "a"), dtype_arg(info, 1, "dtype"))); }
 
 // lookup, attention, losses
 TR_EXPORT(embedding) { RET_(tr::embedding(T_(0, "weight"), T_(1, "indices"))); }
+TR_EXPORT(attentionPlain) { RET_(tr::attention_plain(T_(0, "q"), T_(1, "k"), T_(2, "v"), OPT_(3, "mask"), number_arg(info, 4, "scale"))); }
 TR_EXPORT(attention) { RET_(tr::attention(T_(0, "q"), T_(1, "k"), T_(2, "v"), OPT_(3, "mask"), number_arg(info, 4, "scale"))); }
 TR_EXPORT(crossEntropy) { RET_(tr::cross_entropy(T_(0, "logits"), T_(1, "targets"), int_arg(info, 2, "ignoreIndex"))); }
 TR_EXPORT(mseLoss) { RET_(tr::mse_loss(T_(0, "input"), T_(1, "target"))); }

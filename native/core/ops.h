@@ -111,9 +111,11 @@ Tensor cast(const Tensor& a, DType dtype);  // differentiable; the gradient is c
 
 // ---- lookup, attention, losses (embedding.cpp, attention.cpp, cross_entropy.cpp, mse.cpp) ----
 Tensor embedding(const Tensor& weight, const Tensor& indices);  // weight (V, D), indices int32 (...) -> (..., D)
-// Plain scaled dot-product attention: q (B, H, Sq, D), k/v (B, H, Skv, D); mask additive, broadcastable
-// to (B, H, Sq, Skv), or undefined. The fused kernel belongs to the fast-kernels work.
+// Scaled dot-product attention: q (B, H, Sq, D), k/v (B, H, Skv, D); mask additive, broadcastable
+// to (B, H, Sq, Skv), or undefined. attention is the fused kernel (flash_attention.cpp: saves only
+// q, k, v, the output and the log-sum-exp); attention_plain composes matmul + softmax (the reference).
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale);
+Tensor attention_plain(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale);
 // logits (N, C); targets int32 (N) with values in [0, C) or ignore_index; mean over counted rows.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index);
 Tensor mse_loss(const Tensor& a, const Tensor& b);  // mean squared error

@@ -1,6 +1,6 @@
 // composed.cpp: ops that are compositions of other ops (tinygrad's rule: no new kernel unless a
 // benchmark shows the win): geglu, dropout, mse, plain attention. Their backward is the
-// composition's backward.
+// composition's backward. attention_plain is the reference for the fused attention.
 #include "core/rng.h"
 #include "cpu/kernel_util.h"
 
@@ -41,7 +41,8 @@ Tensor mse_loss(const Tensor& a, const Tensor& b) {
   return mean(pow_scalar(sub(a, b), 2.0), {}, false);
 }
 
-Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale) {
+// The plain composition: the reference the fused kernel (flash_attention.cpp) is checked against.
+Tensor attention_plain(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale) {
   check_float(q, "attention", "q");
   check_float(k, "attention", "k");
   check_float(v, "attention", "v");

@@ -124,8 +124,12 @@ export function avgPool2d(x: Tensor, kernel: number, stride = kernel): Tensor {
   return wrapOp(() => native().avgPool2d(x.handle, kernel, stride));
 }
 
-/** Scaled dot-product attention (plain: the fused kernel is the fast path's). q (B, H, Sq, D), k and v (B, H, Skv, D). */
-export function attention(q: Tensor, k: Tensor, v: Tensor, options: { mask?: Tensor | null; scale?: number } = {}): Tensor {
+/**
+ * Scaled dot-product attention: q (B, H, Sq, D), k and v (B, H, Skv, D), an optional additive mask
+ * broadcastable to (B, H, Sq, Skv). The fused kernel (FlashAttention-2 scheme: memory linear in the
+ * sequence length) by default; `impl: 'plain'` composes matmul and softmax (the reference).
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, options: { mask?: Tensor | null; scale?: number; impl?: 'fused' | 'plain' } = {}): Tensor {
   requireTensor(q, 'q');
   requireTensor(k, 'k');
   requireTensor(v, 'v');
@@ -139,6 +143,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: { mask?: Ten
   if (m) broadcastShapes(m.shape, [qs[0], qs[1], qs[2], ks[2]], 'attention mask');
   const scale = options.scale ?? 1 / Math.sqrt(qs[3]);
   checkFinite(scale, 'scale');
+  const impl = options.impl ?? 'fused';
+  if (impl !== 'fused' && impl !== 'plain') throw expected('"fused" or "plain"', 'impl', impl);
+  if (impl === 'plain') return wrapOp(() => native().attentionPlain(q.handle, k.handle, v.handle, m ? m.handle : null, scale));
   return wrapOp(() => native().attention(q.handle, k.handle, v.handle, m ? m.handle : null, scale));
 }
 

@@ -87,6 +87,7 @@ export interface NativeBinding {
   slice(a: H, dim: number, start: number, end: number, step: number): H; expand(a: H, shape: number[]): H;
   contiguous(a: H): H; concat(xs: H[], dim: number): H; cast(a: H, dtype: NativeDType): H;
   embedding(w: H, idx: H): H; attention(q: H, k: H, v: H, mask: Hn, scale: number): H;
+  attentionPlain(q: H, k: H, v: H, mask: Hn, scale: number): H;
   crossEntropy(logits: H, targets: H, ignoreIndex: number): H; mseLoss(a: H, b: H): H;
   addInplace(dst: H, src: H, alpha: number): void; mulScalarInplace(dst: H, s: number): void;
   fillInplace(dst: H, v: number): void; sumOfSquares(a: H): number;
@@ -102,7 +103,7 @@ const REQUIRED: (keyof NativeBinding)[] = [
   'powScalar', 'rdivScalar', 'neg', 'exp', 'log', 'sqrt', 'abs', 'tanh', 'sigmoid', 'logSigmoid', 'relu', 'gelu', 'silu', 'geglu',
   'clamp', 'dropout', 'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'linear', 'layerNorm', 'groupNorm', 'conv2d',
   'upsampleNearest2x', 'avgPool2d', 'reshape', 'permute', 'transpose', 'slice', 'expand', 'contiguous', 'concat', 'cast',
-  'embedding', 'attention', 'crossEntropy', 'mseLoss', 'addInplace', 'mulScalarInplace', 'fillInplace', 'sumOfSquares',
+  'embedding', 'attention', 'attentionPlain', 'crossEntropy', 'mseLoss', 'addInplace', 'mulScalarInplace', 'fillInplace', 'sumOfSquares',
   'adamwStep', 'sgdStep', 'modelKinds', 'modelCreate', 'modelParameters', 'modelCall', 'modelDispose',
 ];
 
