@@ -6,6 +6,7 @@ import type { FeedbackStore } from '../data/store/feedback-store.js';
 import { ApiError } from './api-error.js';
 import type { LeaseRequest, Progress, ShownChoice, StoredLabel, Task, TaskSource } from './task-source.js';
 import { storedSide } from './task-source.js';
+import { statement } from './statements.js';
 
 const FILLED = `(SELECT count(*) FROM ab_labels x WHERE x.item_id = i.id AND x.outcome != 'skip')`;
 const OPEN_LEASES = `(SELECT count(*) FROM annotate_leases l WHERE l.kind = 'ab' AND l.target_id = i.id AND l.done_at IS NULL AND l.expires_at > @now AND l.id != @except)`;
@@ -16,16 +17,13 @@ const HAS_ROOM = `(s.labels_per_item IS NULL OR ${FILLED} + ${OPEN_LEASES} < s.l
 export class AbTasks implements TaskSource {
   readonly kind = 'ab' as const;
   private readonly store: FeedbackStore;
-  private readonly statements = new Map<string, Statement>();
 
   constructor(store: FeedbackStore) {
     this.store = store;
   }
 
   private sql(text: string): Statement {
-    let s = this.statements.get(text);
-    if (!s) this.statements.set(text, (s = this.store.db.prepare(text)));
-    return s;
+    return statement(this.store.db, text);
   }
 
   setIdOf(request: LeaseRequest): number {

@@ -5,6 +5,7 @@ import type { Statement } from 'better-sqlite3';
 import type { FeedbackStore } from '../data/store/feedback-store.js';
 import type { LeaseRequest, Progress, ShownChoice, StoredLabel, Task, TaskSource } from './task-source.js';
 import { storedSide } from './task-source.js';
+import { statement } from './statements.js';
 
 // Labels that count against the quota, and other people's open leases, of pair p.id.
 const FILLED = `(SELECT count(*) FROM annotations a WHERE a.pair_id = p.id AND a.choice != 'skip')`;
@@ -15,7 +16,6 @@ export class PairTasks implements TaskSource {
   readonly kind = 'pair' as const;
   private readonly store: FeedbackStore;
   private readonly quota: number;
-  private readonly statements = new Map<string, Statement>();
 
   constructor(store: FeedbackStore, labelsPerPair: number) {
     this.store = store;
@@ -23,9 +23,7 @@ export class PairTasks implements TaskSource {
   }
 
   private sql(text: string): Statement {
-    let s = this.statements.get(text);
-    if (!s) this.statements.set(text, (s = this.store.db.prepare(text)));
-    return s;
+    return statement(this.store.db, text);
   }
 
   setIdOf(): null {
@@ -34,20 +32,12 @@ export class PairTasks implements TaskSource {
 
   next(annotator: string, request: LeaseRequest, now: number): number | undefined {
     const dimension = request.kind === 'pair' ? request.dimension : undefined;
-    const dim = dimension !== undefined ? 'AND p.dimension = @dimension' : '';
-    const args = { annotator, dimension, now, quota: this.quota, except: '' };
-    // 1. With several labels per pair, finish pairs others have started (agreement data comes early).
-    if (this.quota > 1) {
-      const started = this.sql(`SELECT p.id FROM pairs p
-        JOIN (SELECT pair_id, count(*) AS n FROM annotations WHERE choice != 'skip' GROUP BY pair_id) c ON c.pair_id = p.id
-        WHERE p.labelled = 0 ${dim} AND c.n < @quota AND ${NOT_MINE} AND c.n + ${OPEN_LEASES} < @quota
-        ORDER BY c.n DESC, p.id LIMIT 1`).pluck().get(args) as number | undefined;
-      if (started !== undefined) return started;
-    }
-    // 2. Otherwise the first pair in id order with room.
+    // The first pair in id order with room. `+p.labelled` keeps SQLite on the rowid order, so the scan
+    // stops at the first pair with room instead of testing every queued pair and sorting. With several
+    // labels per pair this hands a started pair to the next person first (agreement data comes early).
     return this.sql(`SELECT p.id FROM pairs p
-      WHERE p.labelled = 0 ${dim} AND ${NOT_MINE} AND ${FILLED} + ${OPEN_LEASES} < @quota
-      ORDER BY p.id LIMIT 1`).pluck().get(args) as number | undefined;
+      WHERE +p.labelled = 0 ${dimension !== undefined ? 'AND +p.dimension = @dimension' : ''} AND ${NOT_MINE} AND ${FILLED} + ${OPEN_LEASES} < @quota
+      ORDER BY p.id LIMIT 1`).pluck().get({ annotator, dimension, now, quota: this.quota, except: '' }) as number | undefined;
   }
 
   task(id: number): Task | undefined {
@@ -77,10 +67,16 @@ export class PairTasks implements TaskSource {
   progress(annotator: string, request: LeaseRequest): Progress {
     const dimension = request.kind === 'pair' ? request.dimension : undefined;
     const dim = dimension !== undefined ? 'AND p.dimension = @dimension' : '';
+    const args = { annotator, dimension, quota: this.quota };
     const mine = this.sql(`SELECT sum(a.choice != 'skip') AS labelled, sum(a.choice = 'skip') AS skipped
-      FROM annotations a JOIN pairs p ON p.id = a.pair_id WHERE a.annotator = @annotator ${dim}`).get({ annotator, dimension }) as { labelled: number | null; skipped: number | null };
-    const remaining = this.sql(`SELECT count(*) FROM pairs p WHERE p.labelled = 0 ${dim} AND ${NOT_MINE} AND ${FILLED} < @quota`)
-      .pluck().get({ annotator, dimension, quota: this.quota }) as number;
-    return { labelled: mine.labelled ?? 0, skipped: mine.skipped ?? 0, remaining };
+      FROM annotations a JOIN pairs p ON p.id = a.pair_id WHERE a.annotator = @annotator ${dim}`).get(args) as { labelled: number | null; skipped: number | null };
+    // remaining = queued pairs - those this annotator labelled or that are full: counted over the
+    // annotations, not over every queued pair
+    const queued = this.sql(`SELECT count(*) FROM pairs p WHERE p.labelled = 0 ${dim}`).pluck().get(args) as number;
+    const closed = this.sql(`SELECT count(*) FROM pairs p WHERE p.id IN (
+        SELECT pair_id FROM annotations WHERE annotator = @annotator
+        UNION SELECT pair_id FROM annotations WHERE choice != 'skip' GROUP BY pair_id HAVING count(*) >= @quota)
+      AND p.labelled = 0 ${dim}`).pluck().get(args) as number;
+    return { labelled: mine.labelled ?? 0, skipped: mine.skipped ?? 0, remaining: queued - closed };
   }
 }

@@ -2,11 +2,11 @@
 // SIGTERM it stops accepting connections, lets requests in flight finish (their transactions commit
 // or never started), then closes the database.
 //
-// Durability: the store is in WAL mode. This connection runs with synchronous = FULL, so the WAL is
-// fsynced at every commit and a label is on disk before its response is sent: a kill -9 of the server
-// (NORMAL already survives that, as the WAL write is in the OS page cache) and also a power cut or OS
-// crash (which NORMAL does not survive) lose no acknowledged label. The price is one fsync per label,
-// nothing next to the seconds a person spends on one.
+// Durability: the store is in WAL mode, and a label is answered only after its transaction commits.
+// Labels commit with synchronous = FULL (see WorkQueue's durableLabels): the WAL is fsynced before the
+// answer, so an acknowledged label survives a kill -9 of the server (which NORMAL already survives, as
+// the WAL write sits in the OS page cache) and also a power cut or OS crash (which NORMAL does not).
+// Leases commit with the store's NORMAL; one lost to a power cut costs nothing.
 import type { FastifyInstance } from 'fastify';
 import { FeedbackStore } from '../data/store/feedback-store.js';
 import { buildServer } from './server.js';
@@ -38,7 +38,6 @@ export interface RunningServer {
 
 export async function startAnnotationServer(options: AnnotationServerOptions): Promise<RunningServer> {
   const store = FeedbackStore.open(options.storeDir);
-  store.db.pragma('synchronous = FULL');
   let app: FastifyInstance;
   let queue: WorkQueue;
   try {

@@ -1,7 +1,6 @@
 // server.ts: the annotation app over HTTP (fastify): the page (public/) and a JSON API over the work
 // queue. Every /api call needs `Authorization: Bearer <token>`; an unknown or missing token is a 401 and
 // nothing is read or written. A label is answered only after its transaction has committed.
-import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -10,6 +9,7 @@ import { addAbSet, listAbSets } from './ab-sets.js';
 import { abSetBody, labelBody, LEASE_ID, leaseBody, parseBody } from './api-bodies.js';
 import { ApiError } from './api-error.js';
 import { DIMENSION_GUIDES, OVERALL_GUIDE } from './guides.js';
+import { ImageBytes } from './image-bytes.js';
 import { labelLines } from './label-export.js';
 import type { LeaseRequest } from './task-source.js';
 import { type Annotator, userByToken } from './users.js';
@@ -72,6 +72,7 @@ export interface ServerOptions {
 
 export async function buildServer(queue: WorkQueue, options: ServerOptions = {}): Promise<FastifyInstance> {
   const store = queue.store;
+  const images = new ImageBytes();
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024, forceCloseConnections: 'idle', return503OnClosing: true });
 
   app.addHook('onSend', async (request, reply) => {
@@ -127,10 +128,10 @@ export async function buildServer(queue: WorkQueue, options: ServerOptions = {})
   app.get('/api/leases/:id/:side', async (request, reply) => {
     const side = (request.params as { side: string }).side;
     if (side !== 'left' && side !== 'right') throw new ApiError(404, `Expected left or right for the image side but received ${JSON.stringify(side)}`);
-    const path = queue.imageOf(who(request).name, leaseParam(request.params), side);
+    const { path, stored } = queue.imageOf(who(request).name, leaseParam(request.params), side);
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      bytes = await images.read(path, stored);
     } catch {
       throw new ApiError(404, `Expected an image file at ${path} but received a path that cannot be read`);
     }

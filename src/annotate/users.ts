@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ensureAnnotateSchema } from './schema.js';
+import { statement } from './statements.js';
 
 export interface Annotator {
   name: string;
@@ -63,6 +64,6 @@ export function listUsers(db: Database.Database): Annotator[] {
 /** The annotator a bearer token belongs to, or undefined for an unknown token. */
 export function userByToken(db: Database.Database, token: string): Annotator | undefined {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-  const row = db.prepare('SELECT name, admin, created_at FROM annotate_users WHERE token_sha256 = ?').get(tokenHash(token)) as { name: string; admin: number; created_at: number } | undefined;
+  const row = statement(db, 'SELECT name, admin, created_at FROM annotate_users WHERE token_sha256 = ?').get(tokenHash(token)) as { name: string; admin: number; created_at: number } | undefined;
   return row && { name: row.name, admin: row.admin === 1, createdAt: row.created_at };
 }

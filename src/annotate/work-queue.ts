@@ -10,6 +10,7 @@ import { AbTasks } from './ab-tasks.js';
 import { guideOf } from './guides.js';
 import { PairTasks } from './pair-tasks.js';
 import { ensureAnnotateSchema } from './schema.js';
+import { statement } from './statements.js';
 import type { LeaseRequest, Progress, ShownChoice, TaskSource } from './task-source.js';
 
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -25,6 +26,12 @@ export interface WorkQueueOptions {
   now?: () => number;
   /** 0 or 1: whether to show the stored second side on the left. Defaults to a fair coin (crypto). */
   coin?: () => number;
+  /**
+   * Commit labels with synchronous = FULL (the WAL is fsynced before the label is acknowledged: it
+   * survives a power cut, not only a crash). Leases keep the store's NORMAL: a lease lost to a power
+   * cut costs nothing, and the next label's fsync covers the WAL frames before it. Defaults to true.
+   */
+  durableLabels?: boolean;
 }
 
 export interface LeaseSide {
@@ -84,6 +91,7 @@ export class WorkQueue {
   readonly labelsPerPair: number;
   private readonly now: () => number;
   private readonly coin: () => number;
+  private readonly durableLabels: boolean;
   private readonly sources: Record<LeaseRequest['kind'], TaskSource>;
 
   constructor(store: FeedbackStore, options: WorkQueueOptions = {}) {
@@ -95,6 +103,7 @@ export class WorkQueue {
     this.store = store;
     this.now = options.now ?? Date.now;
     this.coin = options.coin ?? (() => randomInt(2));
+    this.durableLabels = options.durableLabels ?? true;
     this.sources = { pair: new PairTasks(store, this.labelsPerPair), ab: new AbTasks(store) };
   }
 
@@ -109,15 +118,15 @@ export class WorkQueue {
       const now = this.now();
       const setId = source.setIdOf(request);
       const dimension = request.kind === 'pair' ? request.dimension ?? null : null;
-      const open = db.prepare(`SELECT * FROM annotate_leases WHERE annotator = ? AND kind = ? AND done_at IS NULL AND expires_at > ?
+      const open = statement(db, `SELECT * FROM annotate_leases WHERE annotator = ? AND kind = ? AND done_at IS NULL AND expires_at > ?
         ORDER BY issued_at DESC`).all(annotator, request.kind, now) as LeaseRow[];
       let held: LeaseRow | undefined;
       for (const l of open) {
         if (!held && l.set_id === setId && l.dimension === dimension && source.labelOf(l.target_id, annotator) === undefined) held = l;
-        else db.prepare('UPDATE annotate_leases SET expires_at = ? WHERE id = ?').run(now, l.id); // released
+        else statement(db, 'UPDATE annotate_leases SET expires_at = ? WHERE id = ?').run(now, l.id); // released
       }
       if (held) {
-        db.prepare('UPDATE annotate_leases SET expires_at = ? WHERE id = ?').run(now + this.leaseMs, held.id);
+        statement(db, 'UPDATE annotate_leases SET expires_at = ? WHERE id = ?').run(now + this.leaseMs, held.id);
         return { ...held, expires_at: now + this.leaseMs };
       }
       const targetId = source.next(annotator, request, now);
@@ -130,7 +139,7 @@ export class WorkQueue {
         swapped: swapped ? 1 : 0, left_image_id: left.imageId, right_image_id: right.imageId,
         issued_at: now, expires_at: now + this.leaseMs, done_at: null, shown_choice: null, time_spent_ms: null,
       };
-      db.prepare(`INSERT INTO annotate_leases (id, kind, target_id, set_id, dimension, annotator, swapped, left_image_id, right_image_id, issued_at, expires_at)
+      statement(db, `INSERT INTO annotate_leases (id, kind, target_id, set_id, dimension, annotator, swapped, left_image_id, right_image_id, issued_at, expires_at)
         VALUES (@id, @kind, @target_id, @set_id, @dimension, @annotator, @swapped, @left_image_id, @right_image_id, @issued_at, @expires_at)`).run(lease);
       return lease;
     }).immediate();
@@ -140,7 +149,7 @@ export class WorkQueue {
   private view(row: LeaseRow): LeaseView {
     const task = this.sources[row.kind].task(row.target_id)!;
     const [left, right] = row.swapped ? [task.second, task.first] : [task.first, task.second];
-    const set = row.set_id === null ? null : (this.store.db.prepare('SELECT name FROM ab_sets WHERE id = ?').pluck().get(row.set_id) as string);
+    const set = row.set_id === null ? null : (statement(this.store.db, 'SELECT name FROM ab_sets WHERE id = ?').pluck().get(row.set_id) as string);
     return {
       id: row.id, kind: row.kind, taskId: row.target_id, set, dimension: task.dimension, guide: guideOf(task.dimension),
       issuedAt: row.issued_at, expiresAt: row.expires_at,
@@ -151,7 +160,7 @@ export class WorkQueue {
 
   /** The lease, if it is the annotator's: 404 for an unknown id, 403 for someone else's. */
   private ownLease(annotator: string, leaseId: string): LeaseRow {
-    const row = this.store.db.prepare('SELECT * FROM annotate_leases WHERE id = ?').get(leaseId) as LeaseRow | undefined;
+    const row = statement(this.store.db, 'SELECT * FROM annotate_leases WHERE id = ?').get(leaseId) as LeaseRow | undefined;
     if (!row) throw new ApiError(404, `Expected the id of a lease for lease but received ${JSON.stringify(leaseId)}`);
     if (row.annotator !== annotator) throw new ApiError(403, `Expected a lease of yours for lease but received one held by another annotator`);
     return row;
@@ -163,6 +172,18 @@ export class WorkQueue {
    * is taken only while the task still has room for it.
    */
   submit(annotator: string, leaseId: string, choice: ShownChoice, timeSpentMs?: number): LabelResult {
+    if (!this.durableLabels) return this.submitInTransaction(annotator, leaseId, choice, timeSpentMs);
+    const db = this.store.db;
+    const before = db.pragma('synchronous', { simple: true }) as number;
+    db.pragma('synchronous = FULL');
+    try {
+      return this.submitInTransaction(annotator, leaseId, choice, timeSpentMs);
+    } finally {
+      db.pragma(`synchronous = ${before}`);
+    }
+  }
+
+  private submitInTransaction(annotator: string, leaseId: string, choice: ShownChoice, timeSpentMs?: number): LabelResult {
     const db = this.store.db;
     return db.transaction((): LabelResult => {
       const now = this.now();
@@ -185,7 +206,7 @@ export class WorkQueue {
       // what the page measured, clamped to the time since the lease was issued
       const spent = Math.round(Math.min(timeSpentMs ?? Infinity, Math.max(0, now - lease.issued_at), MAX_TIME_SPENT_MS));
       const label = source.write(lease.target_id, annotator, choice, lease.swapped === 1, now, spent, lease.id);
-      db.prepare('UPDATE annotate_leases SET done_at = ?, shown_choice = ?, time_spent_ms = ? WHERE id = ?').run(now, choice, spent, lease.id);
+      statement(db, 'UPDATE annotate_leases SET done_at = ?, shown_choice = ?, time_spent_ms = ? WHERE id = ?').run(now, choice, spent, lease.id);
       return result(label.stored, label.createdAt, label.timeSpentMs, false);
     }).immediate();
   }
@@ -195,16 +216,16 @@ export class WorkQueue {
     const db = this.store.db;
     db.transaction(() => {
       const lease = this.ownLease(annotator, leaseId);
-      if (lease.done_at === null) db.prepare('UPDATE annotate_leases SET expires_at = min(expires_at, ?) WHERE id = ?').run(this.now(), lease.id);
+      if (lease.done_at === null) statement(db, 'UPDATE annotate_leases SET expires_at = min(expires_at, ?) WHERE id = ?').run(this.now(), lease.id);
     }).immediate();
   }
 
-  /** The absolute path of the image shown on one side of the annotator's lease. */
-  imageOf(annotator: string, leaseId: string, side: 'left' | 'right'): string {
+  /** The image shown on one side of the annotator's lease: its absolute path, and whether the store owns it (immutable). */
+  imageOf(annotator: string, leaseId: string, side: 'left' | 'right'): { path: string; stored: boolean } {
     const lease = this.ownLease(annotator, leaseId);
-    const image = this.store.db.prepare('SELECT path, stored FROM images WHERE id = ?').get(side === 'left' ? lease.left_image_id : lease.right_image_id) as
+    const image = statement(this.store.db, 'SELECT path, stored FROM images WHERE id = ?').get(side === 'left' ? lease.left_image_id : lease.right_image_id) as
       { path: string; stored: number };
-    return this.store.imagePath({ path: image.path, stored: image.stored === 1 });
+    return { path: this.store.imagePath({ path: image.path, stored: image.stored === 1 }), stored: image.stored === 1 };
   }
 
   progress(annotator: string, request: LeaseRequest): Progress {

@@ -1,0 +1,61 @@
+// load.ts: simulated annotators for the load tests: each loops lease -> both images -> label, as the page
+// does, until a deadline, the queue runs dry, or the server goes away; every acknowledged label is kept.
+export interface Ack {
+  annotator: string;
+  lease: string;
+  taskId: number;
+  stored: string;
+}
+
+export interface LoadResult {
+  requests: number;
+  acks: Ack[];
+  /** Non-2xx answers, as "status body". */
+  errors: string[];
+  /** Requests that got no answer (connection refused or reset). */
+  dropped: number;
+  seconds: number;
+}
+
+const CHOICES = ['left', 'right', 'left', 'right', 'tie', 'skip'] as const;
+
+export async function runAnnotators(url: string, tokens: Record<string, string>, options: { seconds: number; onStart?: () => void }): Promise<LoadResult> {
+  const result: LoadResult = { requests: 0, acks: [], errors: [], dropped: 0, seconds: 0 };
+  const start = performance.now();
+  const deadline = start + options.seconds * 1000;
+  const request = async (token: string, method: string, path: string, body?: unknown): Promise<Response | undefined> => {
+    result.requests++;
+    try {
+      const res = await fetch(new URL(path, url), {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      if (!res.ok) result.errors.push(`${method} ${path}: ${res.status} ${await res.text()}`);
+      return res;
+    } catch {
+      result.dropped++;
+      return undefined;
+    }
+  };
+  options.onStart?.();
+  await Promise.all(Object.entries(tokens).map(async ([name, token], k) => {
+    let n = k;
+    while (performance.now() < deadline) {
+      const res = await request(token, 'POST', '/api/leases', { kind: 'pair' });
+      if (!res?.ok) return;
+      const { lease } = await res.json() as { lease: { id: string; taskId: number; left: { image: string }; right: { image: string } } | null };
+      if (!lease) return;
+      const images = await Promise.all([request(token, 'GET', lease.left.image), request(token, 'GET', lease.right.image)]);
+      for (const img of images) await img?.arrayBuffer();
+      if (images.some((img) => !img?.ok)) return;
+      const choice = CHOICES[n++ % CHOICES.length];
+      const label = await request(token, 'POST', '/api/labels', { lease: lease.id, choice, timeSpentMs: 50 });
+      if (!label?.ok) return;
+      const body = await label.json() as { stored: string };
+      result.acks.push({ annotator: name, lease: lease.id, taskId: lease.taskId, stored: body.stored });
+    }
+  }));
+  result.seconds = (performance.now() - start) / 1000;
+  return result;
+}
