@@ -53,7 +53,7 @@ export function inRange(x: number, lo: number, hi: number, fall: number): number
   return 1;
 }
 
-/** General color quality: background saturation in [0.12, 0.45], object saturation in [0.6, 0.95]. */
+/** General color quality: background saturation in [0.2, 0.45], object saturation in [0.6, 0.95]. */
 export function colorQuality(image: RgbImage): number {
   const a = analyzeImage(image);
   const blocks = backgroundBlocks(a);
@@ -65,7 +65,7 @@ export function colorQuality(image: RgbImage): number {
   let on = 0;
   for (const c of a.components) (os += c.area * c.saturation), (on += c.area);
   const objSat = on > 0 ? os / on : 0.8;
-  return inRange(bgSat, 0.12, 0.45, 0.15) * (0.5 + 0.5 * inRange(objSat, 0.6, 0.95, 0.2));
+  return inRange(bgSat, 0.2, 0.45, 0.15) * (0.5 + 0.5 * inRange(objSat, 0.6, 0.95, 0.2));
 }
 
 export function colorScore(image: RgbImage, prompt: string): number {

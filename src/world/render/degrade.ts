@@ -6,7 +6,7 @@
 //   color    the palette's tones washed toward grey and rotated in hue, their luminance kept
 //   lighting exposure off (x exp(+-0.55 severity)) and a wrong lighting field mixed in
 //   layout   objects jittered off their slots (up to 0.12 x severity of the image)
-//   detail   edges blurred (+1.4 px x severity) and the micro-texture lost
+//   detail   edges blurred (+0.6 px x severity) and the micro-texture lost
 import type { Dimension } from '../../api/interfaces.js';
 import type { Rgb } from '../vocabulary/index.js';
 import { lightingVariants, vocabulary } from '../vocabulary/index.js';
@@ -95,7 +95,7 @@ export function degradeSpec(spec: RenderSpec, severity: Severity, rng: Rng): Ren
   }
 
   const detail = clamp01(severity.detail ?? 0);
-  out.blur += 1.4 * detail;
+  out.blur += 0.6 * detail;
   out.texture *= 1 - detail;
   return out;
 }

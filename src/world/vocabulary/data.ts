@@ -104,8 +104,8 @@ export const DEFAULT_VOCABULARY: Vocabulary = {
     },
   ],
   details: [
-    { name: 'minimal', blur: 1.0, texture: 0 },
-    { name: 'moderate', blur: 0.5, texture: 0.025 },
+    { name: 'minimal', blur: 0.8, texture: 0 },
+    { name: 'moderate', blur: 0.4, texture: 0.025 },
     { name: 'intricate', blur: 0, texture: 0.05 },
   ],
   triggers: [
