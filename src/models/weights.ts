@@ -21,3 +21,13 @@ export function withPrefix(weights: Weights, prefix: string): Map<string, Tensor
   for (const [name, t] of asMap(weights)) out.set(prefix + name, t);
   return out;
 }
+
+/** Whether loading `weights` into `params` would find any missing, unexpected or mis-shaped name (copies nothing). */
+export function wouldMismatch(params: Map<string, Tensor>, weights: Map<string, Tensor>): boolean {
+  for (const name of params.keys()) if (!weights.has(name)) return true;
+  for (const [name, t] of weights) {
+    const p = params.get(name);
+    if (!p || p.shape.length !== t.shape.length || p.shape.some((d, i) => d !== t.shape[i])) return true;
+  }
+  return false;
+}
