@@ -54,8 +54,8 @@ export class AutoencoderKL extends NativeModel {
 
   /** A differentiable sample of the diagonal Gaussian posterior: mean + exp(logvar / 2) * noise, logvar clamped to [-30, 20]. */
   sample(moments: Tensor, rng: Rng): Tensor {
-    const { mean, logvar } = this.#split(moments);
     if (!(rng instanceof Rng)) throw expected('an Rng', 'rng', rng);
+    const { mean, logvar } = this.#split(moments);
     const std = logvar.clamp(-30, 20).mul(0.5).exp();
     const noise = rng.randn(mean.shape);
     const z = mean.add(std.mul(noise));
