@@ -16,6 +16,7 @@ export async function main(argv: string[]): Promise<void> {
     import('./annotate-users.js'),
     import('./annotate-ab.js'),
     import('./annotate-labels.js'),
+    import('./convert.js'),
   ]);
   for (const m of modules) m.register(program);
   await program.parseAsync(argv);
