@@ -44,12 +44,12 @@ export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, name
   throw new TreeRewardError('INVALID_ARGUMENT', `Expected ${describeIssue(issue)} for ${path} but received ${describeValue(received)}`);
 }
 
-/** A preset by name, or the config object itself. */
-export function presetOr<P extends Record<string, unknown>>(presets: P, source: unknown, kind: string): { value: unknown; name: string } {
+/** A preset by name, or the config object itself (named `label` in errors). */
+export function presetOr<P extends Record<string, unknown>>(presets: P, source: unknown, kind: string, label = 'config'): { value: unknown; name: string } {
   if (typeof source === 'string') {
-    if (!Object.hasOwn(presets, source)) throw configError(`a ${kind} preset (one of ${Object.keys(presets).join(', ')})`, 'config', source);
+    if (!Object.hasOwn(presets, source)) throw configError(`a ${kind} preset (one of ${Object.keys(presets).join(', ')})`, label, source);
     return { value: presets[source], name: source };
   }
-  if (source === null || typeof source !== 'object') throw configError(`a ${kind} preset name or config object`, 'config', source);
-  return { value: source, name: 'config' };
+  if (source === null || typeof source !== 'object') throw configError(`a ${kind} preset name or config object`, label, source);
+  return { value: source, name: label };
 }
