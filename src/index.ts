@@ -5,3 +5,10 @@ export { readSafetensors, writeSafetensors, parseSafetensors, entryToTensor, typ
 export { UNet, type UNetCallOptions } from './models/unet.js';
 export { AutoencoderKL, type VaeCallOptions } from './models/vae.js';
 export { DIFFUSION_PRESETS, UNetConfigSchema, VaeConfigSchema, parseUNetConfig, parseVaeConfig, unetHeads, type UNetConfig, type VaeConfig, type VaeConfigInput, type DiffusionPreset, type DiffusionPresetName } from './models/configs.js';
+export { BlipBackbone, type EncoderCallOptions, type PrefixedLoadOptions } from './models/blip.js';
+export { BLIP_PRESETS, BlipConfigSchema, parseBlipConfig, blipImageTokens, type BlipConfig, type BlipConfigInput, type BlipPresetName } from './models/blip-configs.js';
+export { ImageRewardScorer, IMAGEREWARD_MEAN, IMAGEREWARD_STD, IMAGEREWARD_HEAD_DIMS, type ImageRewardLoadReport, type ImageRewardOptions } from './models/imagereward.js';
+export { ClipTextEncoder, ClipVisionEncoder, ClipModel, type ClipTextOutput, type ClipVisionOutput, type ClipLoadReport } from './models/clip.js';
+export { CLIP_TEXT_PRESETS, CLIP_VISION_PRESETS, CLIP_PRESETS, ClipTextConfigSchema, ClipVisionConfigSchema, parseClipTextConfig, parseClipVisionConfig, parseClipConfig, type ClipTextConfig, type ClipTextConfigInput, type ClipVisionConfig, type ClipVisionConfigInput, type ClipConfigInput, type ClipTextPresetName, type ClipVisionPresetName, type ClipPresetName } from './models/clip-configs.js';
+export { CLIP_MEAN, CLIP_STD, normalizeImage } from './models/image-normalize.js';
+export { withoutPrefix, withPrefix, type Weights } from './models/weights.js';
