@@ -30,7 +30,7 @@ export interface PipelineSettings {
 }
 
 export interface PipelineProgress {
-  /** Denoising steps done over all images' batches. */
+  /** Image-steps done (a step on a batch of n images counts n) over all batches. */
   done: number;
   total: number;
 }
@@ -125,7 +125,7 @@ export class DiffusionPipeline implements Generator {
           latentShape: [vae.latentChannels, latent, latent], steps,
           init: initLatents && init ? { latents: initLatents, strength: init.strength } : undefined,
           signal: options.signal,
-          onStep: () => options.onProgress?.({ done: ++done, total }),
+          onStep: () => options.onProgress?.({ done: (done += n), total }),
         });
         const pixels = this.decodeLatents(latents);
         latents.dispose();
