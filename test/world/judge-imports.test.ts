@@ -18,7 +18,7 @@ function importsOf(file: string): string[] {
 
 function closure(entries: string[]): Map<string, string> {
   const seen = new Map<string, string>(); // file -> who imported it
-  const stack = entries.map((e) => [e, '(entry)'] as const);
+  const stack: [string, string][] = entries.map((e) => [e, '(entry)']);
   while (stack.length) {
     const [file, from] = stack.pop()!;
     if (seen.has(file)) continue;

@@ -67,6 +67,34 @@ describe('world judges', () => {
   });
 });
 
+describe('world judges on images that are not world renders', () => {
+  it('return a score in [0, 1] for blank, clipped and noise images of any size, without throwing', () => {
+    const noise = new Uint8Array(48 * 48 * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    const images = [
+      { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) },
+      { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(255) },
+      { width: 48, height: 48, data: noise },
+    ];
+    for (const image of images) {
+      for (const d of DIMENSIONS) {
+        for (const prompt of ['a red star and a blue ring, striped style, warm palette, spotlight, centered layout, intricate detail', 'a red star', 'something else entirely']) {
+          const v = WORLD_JUDGES[d].score(image, prompt);
+          expect(v, `${d} on ${image.width}px`).toBeGreaterThanOrEqual(0);
+          expect(v).toBeLessThanOrEqual(1);
+        }
+      }
+    }
+    expect(captionImage(images[0]!).prompt).toBe('');
+  });
+
+  it('reject a malformed image with the house error form', () => {
+    expect(() => WORLD_JUDGES.color.score({ width: 4, height: 4, data: new Uint8Array(10) }, 'a red star')).toThrow(
+      'Expected 48 bytes (width * height * 3) for image.data but received 10',
+    );
+  });
+});
+
 describe('captioner', () => {
   it('reads clean 64 px renders back: objects, style, palette, lighting, layout, detail', () => {
     const n = 120;
