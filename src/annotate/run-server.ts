@@ -38,11 +38,16 @@ export interface RunningServer {
 
 export async function startAnnotationServer(options: AnnotationServerOptions): Promise<RunningServer> {
   const store = FeedbackStore.open(options.storeDir);
+  let closing: Promise<void> | undefined;
   let app: FastifyInstance;
   let queue: WorkQueue;
   try {
     queue = new WorkQueue(store, options);
     app = await buildServer(queue, { logger: options.logger });
+    // while closing, answers end their connection, so keep-alive clients do not hold the close open
+    app.addHook('onSend', async (_request, reply) => {
+      if (closing) reply.header('connection', 'close');
+    });
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (err) {
     store.close();
@@ -53,7 +58,6 @@ export async function startAnnotationServer(options: AnnotationServerOptions): P
   const host = options.host ?? '127.0.0.1';
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
-  let closing: Promise<void> | undefined;
   let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -63,9 +67,15 @@ export async function startAnnotationServer(options: AnnotationServerOptions): P
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
+      // Requests in flight finish (each label's transaction is synchronous: it commits or never began).
+      // Connections left idle by them are closed as they come free; after 10 s the rest are cut.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
       try {
-        await app.close(); // waits for requests in flight
+        await app.close();
       } finally {
+        clearInterval(sweep);
+        clearTimeout(force);
         store.close();
         resolveClosed();
       }

@@ -51,6 +51,20 @@ describe('20 annotators at once', () => {
     expect(labels).toBe(load.acks.length); // nothing stored that was not acknowledged either
   });
 
+  it('stops cleanly on SIGTERM in the middle of the load: requests in flight finish, nothing acknowledged is lost', async () => {
+    const { dir, tokens } = await setup(3000);
+    const server = await childServer(dir);
+    const load = await runAnnotators(server.url, tokens, { seconds: 10, onStart: () => setTimeout(() => server.proc.kill('SIGTERM'), 1500) });
+    const exit = await server.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.stdout.trim().split('\n').at(-1)).toBe('{"stopped":true}');
+    // once closing, the server answers 503 or refuses connections; never a 500
+    expect(load.errors.filter((e) => !/: 503 /.test(e))).toEqual([]);
+    expect(load.acks.length).toBeGreaterThan(20);
+    const { labels } = checkStore(dir, load.acks, 1);
+    expect(labels).toBe(load.acks.length); // a clean stop answers every label it stored
+  });
+
   it('loses no acknowledged label when the server is killed with SIGKILL mid-load', async () => {
     const { dir, tokens, admin } = await setup(3000);
     const server = await childServer(dir);
@@ -59,7 +73,7 @@ describe('20 annotators at once', () => {
     expect(exit.signal).toBe('SIGKILL');
     expect(result.errors).toEqual([]);
     expect(result.dropped).toBeGreaterThan(0); // requests were in flight when it died
-    expect(result.acks.length).toBeGreaterThan(50);
+    expect(result.acks.length).toBeGreaterThan(10);
     // restart on the same store: every acknowledged label is there, through the API too
     const again = await childServer(dir);
     const exported = await fetch(new URL('/api/export?kind=pair', again.url), { headers: { authorization: `Bearer ${admin}` } });
