@@ -17,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
     import('./annotate-ab.js'),
     import('./annotate-labels.js'),
     import('./convert.js'),
+    import('./sample.js'),
   ]);
   for (const m of modules) m.register(program);
   await program.parseAsync(argv);

@@ -111,7 +111,7 @@ describe('DiffusionPipeline', () => {
     await expect(pipe.generate(['a', 'b'], [1])).rejects.toThrow('Expected 2 seeds (one per prompt) for seeds but received [1]');
     await expect(pipe.generate(['a'], [-1])).rejects.toThrow('Expected a non-negative integer for seeds[0] but received -1');
     await expect(pipe.generate(['a'], [1], { size: 18 })).rejects.toThrow("Expected a positive multiple of 4 (the VAE's and the UNet's downsampling) for options.size but received 18");
-    await expect(pipe.generate(['a'], [1], { scheduler: { kind: 'plms' as never } })).rejects.toThrow('Expected one of "ddpm", "ddim", "euler", "dpm-solver++" for options.scheduler.kind but received "plms"');
+    await expect(model.pipeline().generate(['a'], [1], { scheduler: { kind: 'plms' as never } })).rejects.toThrow('Expected one of "ddpm", "ddim", "euler", "dpm-solver++" for options.scheduler.kind but received "plms"');
   });
 });
 
