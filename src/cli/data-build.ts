@@ -19,9 +19,9 @@ interface BuildCliOptions {
   json?: boolean;
 }
 
-function fraction(value: string, name: string, hi: number): number {
+function fraction(value: string, name: string): number {
   const x = Number(value);
-  if (!Number.isFinite(x) || x < 0 || x >= hi + (hi === 1 ? 1e-12 : 0)) throw new Error(`Expected a number in [0, ${hi}] for ${name} but received ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1) throw new Error(`Expected a number in [0, 1] for ${name} but received ${JSON.stringify(value)}`);
   return x;
 }
 
@@ -42,8 +42,8 @@ export function register(program: Command): void {
       const pairs = positiveInt(opts.pairs, '--pairs');
       const seed = integer(opts.seed, '--seed');
       const size = positiveInt(opts.size, '--size');
-      const flipRate = fraction(opts.flipRate, '--flip-rate', 1);
-      const tieBand = fraction(opts.tieBand, '--tie-band', 1);
+      const flipRate = fraction(opts.flipRate, '--flip-rate');
+      const tieBand = fraction(opts.tieBand, '--tie-band');
       const store = FeedbackStore.open(nonEmpty(opts.out, '--out'));
       const bar = progressBar('build world pairs', pairs);
       const t0 = Date.now();

@@ -1,0 +1,42 @@
+// `treereward data build --world` through main(): builds, stores, resumes, and checks its options.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import { FeedbackStore } from '../../../src/data/store/index.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function cli(...args: string[]): Promise<string> {
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void lines.push(parts.join(' ')));
+  try {
+    await main(['node', 'treereward', ...args]);
+    return lines.join('\n');
+  } finally {
+    log.mockRestore();
+  }
+}
+
+describe('treereward data build --world', () => {
+  it('stores the pairs, and a rerun with more pairs adds only the new ones', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'data-build-'));
+    dirs.push(out);
+    const first = JSON.parse(await cli('data', 'build', '--world', '--pairs', '12', '--out', out, '--seed', '4', '--json'));
+    expect(first).toMatchObject({ ok: true, pairs: 12, inserted: 12, alreadyStored: 0 });
+    const second = JSON.parse(await cli('data', 'build', '--world', '--pairs', '18', '--out', out, '--seed', '4', '--json'));
+    expect(second).toMatchObject({ inserted: 6, alreadyStored: 12 });
+    const store = FeedbackStore.open(out);
+    expect(store.countPairs()).toBe(18);
+    expect(store.dimensions().sort()).toEqual(['color', 'content', 'detail', 'layout', 'lighting', 'style']);
+    store.close();
+  });
+
+  it('checks its options', async () => {
+    await expect(cli('data', 'build', '--pairs', '6', '--out', '/tmp/x')).rejects.toThrow('Expected --world (the synthetic world is the only dataset source) for data build but received no source');
+    await expect(cli('data', 'build', '--world', '--pairs', '0', '--out', '/tmp/x')).rejects.toThrow('Expected a positive integer for --pairs but received "0"');
+    await expect(cli('data', 'build', '--world', '--pairs', '6', '--out', '/tmp/x', '--flip-rate', '2')).rejects.toThrow('Expected a number in [0, 1] for --flip-rate but received "2"');
+  });
+});
