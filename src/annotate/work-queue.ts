@@ -109,7 +109,7 @@ export class WorkQueue {
 
   /**
    * The annotator's task: the lease they already hold for the same request (renewed), or a new one;
-   * null when nothing is left for them. A held lease for another request is released.
+   * null when nothing is left for them. A held lease for another request (dimension, set or kind) is released.
    */
   lease(annotator: string, request: LeaseRequest): { lease: LeaseView | null; progress: Progress } {
     const source = this.sources[request.kind];
@@ -118,11 +118,12 @@ export class WorkQueue {
       const now = this.now();
       const setId = source.setIdOf(request);
       const dimension = request.kind === 'pair' ? request.dimension ?? null : null;
-      const open = statement(db, `SELECT * FROM annotate_leases WHERE annotator = ? AND kind = ? AND done_at IS NULL AND expires_at > ?
-        ORDER BY issued_at DESC`).all(annotator, request.kind, now) as LeaseRow[];
+      // One person works on one thing: open leases of other requests (another dimension, set or kind) are released.
+      const open = statement(db, `SELECT * FROM annotate_leases WHERE annotator = ? AND done_at IS NULL AND expires_at > ?
+        ORDER BY issued_at DESC`).all(annotator, now) as LeaseRow[];
       let held: LeaseRow | undefined;
       for (const l of open) {
-        if (!held && l.set_id === setId && l.dimension === dimension && source.labelOf(l.target_id, annotator) === undefined) held = l;
+        if (!held && l.kind === request.kind && l.set_id === setId && l.dimension === dimension && source.labelOf(l.target_id, annotator) === undefined) held = l;
         else statement(db, 'UPDATE annotate_leases SET expires_at = ? WHERE id = ?').run(now, l.id); // released
       }
       if (held) {

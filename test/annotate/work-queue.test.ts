@@ -68,6 +68,11 @@ describe('WorkQueue', () => {
     expect(color.dimension).toBe('color');
     // the lighting pair is free again: bob gets it at once
     expect(q.lease('bob', { kind: 'pair', dimension: 'lighting' }).lease!.taskId).toBe(light.taskId);
+    // switching to an A/B set releases the pair lease too
+    store.db.exec(`INSERT INTO ab_sets (name, model_a, model_b, created_at) VALUES ('s', 'a', 'b', 0)`);
+    expect(q.lease('alice', { kind: 'ab', set: 's' }).lease).toBeNull(); // the set is empty
+    expect(q.lease('dave', { kind: 'pair', dimension: 'color' }).lease!.taskId).toBe(color.taskId);
+    q.release('dave', q.lease('dave', { kind: 'pair', dimension: 'color' }).lease!.id);
     q.release('alice', color.id);
     expect(q.lease('carol', { kind: 'pair', dimension: 'color' }).lease!.taskId).toBe(color.taskId);
     expect(() => q.release('bob', color.id)).toThrow('Expected a lease of yours for lease but received one held by another annotator');
