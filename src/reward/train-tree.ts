@@ -3,10 +3,11 @@
 //   L = sum over samples of  CE(G(x), branch(x))            (eq. 4, both images of a pair)
 //                          + -log sigmoid(r_leaf(x_w) - r_leaf(x_l))   (eq. 5, its own leaf only)
 // so only the path's parameters (and the backbone) get gradient from a sample.
-import { AdamW, clipGradNorm, cosineSchedule, tidy, type Tensor } from '../api/index.js';
+import { type Tensor } from '../api/index.js';
 import { TreeRewardError } from '../native/errors.js';
 import { bradleyTerryLoss, routingLoss, tieLoss } from './losses.js';
 import type { PairSource, TrainingPair } from './pair-source.js';
+import { runRewardLoop } from './train-loop.js';
 import { imagesToTensor } from './preprocess.js';
 import type { TreeReward } from './tree-reward.js';
 
@@ -33,11 +34,16 @@ export interface TreeTrainOptions {
   /** Called after every optimizer step. */
   onStep?: (info: { step: number; loss: number; routing: number; preference: number }) => void;
   signal?: AbortSignal;
+  /** Checkpoint here every `checkpointEvery` steps (and at the end); a rerun resumes from it. */
+  checkpointDir?: string;
+  checkpointEvery?: number;
 }
 
 export interface TreeTrainResult {
   steps: number;
   losses: number[];
+  /** Where this call started: 0, or the step a checkpoint resumed from. */
+  startStep: number;
 }
 
 /** Freezes the lower `fraction` of each encoder's layers and the embeddings (names as BLIP's). */
@@ -95,39 +101,24 @@ export function treeLoss(model: TreeReward, batch: TrainingPair[], options: { ti
 }
 
 export async function trainTreeReward(model: TreeReward, source: PairSource, options: TreeTrainOptions): Promise<TreeTrainResult> {
-  const steps = options.steps, batchSize = options.batchSize ?? 16, accumulation = options.accumulation ?? 1;
   const lr = options.lr ?? 1e-4;
   freezeBackbone(model, options.freezeFraction ?? 0.7);
   const backboneParams = [...model.backbone.parameters().values()].filter((p) => p.requiresGrad);
   const headParams = [...model.heads.parameters().values()];
-  const groups = [{ params: headParams, lr }];
-  if (backboneParams.length) groups.push({ params: backboneParams, lr: options.backboneLr ?? lr / 10 });
-  const opt = new AdamW(groups, { lr, weightDecay: options.weightDecay ?? 0.01 });
-  const schedule = cosineSchedule({ warmupSteps: options.warmupSteps ?? Math.max(1, Math.floor(steps / 20)), totalSteps: steps });
-  const losses: number[] = [];
   const ties = options.ties ?? 'skip', routingWeight = options.routingWeight ?? 1;
-  for (let step = 0; step < steps; step++) {
-    if (options.signal?.aborted) break;
-    opt.setLrFactor(schedule(step));
-    opt.zeroGrad();
-    let total = 0, routingTotal = 0, prefTotal = 0;
-    for (let micro = 0; micro < accumulation; micro++) {
-      const batch = await source.batch(step * accumulation + micro, batchSize);
-      const [l, r, p] = tidy(() => {
-        const { loss, routing, preference } = treeLoss(model, batch, { ties, routingWeight });
-        loss.div(accumulation).backward();
-        return [loss.item(), routing.item(), preference.item()];
-      });
-      if (!Number.isFinite(l)) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a finite loss at step ${step} but received ${l}; the weights before this step are unchanged`);
-      total += l / accumulation;
-      routingTotal += r / accumulation;
-      prefTotal += p / accumulation;
-    }
-    clipGradNorm([...headParams, ...backboneParams], options.maxGradNorm ?? 1);
-    opt.step();
-    losses.push(total);
-    options.onStep?.({ step: step + 1, loss: total, routing: routingTotal, preference: prefTotal });
-  }
-  opt.zeroGrad();
-  return { steps: losses.length, losses };
+  const result = await runRewardLoop(
+    model,
+    [{ params: headParams, lr }, { params: backboneParams, lr: options.backboneLr ?? lr / 10 }],
+    source,
+    (batch) => {
+      const { loss, routing, preference } = treeLoss(model, batch, { ties, routingWeight });
+      return { loss, parts: { routing, preference } };
+    },
+    {
+      ...options,
+      batchSize: options.batchSize ?? 16,
+      onStep: options.onStep && ((s) => options.onStep!({ step: s.step, loss: s.loss, routing: s.parts.routing, preference: s.parts.preference })),
+    },
+  );
+  return { steps: result.steps, losses: result.losses, startStep: result.startStep };
 }

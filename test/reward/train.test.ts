@@ -1,5 +1,8 @@
 // train.test.ts: random-sample-ensemble training of the tree reward on world pairs (tiny BLIP):
 // the loss falls, runs are deterministic, and held-out pairs are ranked above chance.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { noGrad, tidy } from '../../src/index.js';
@@ -29,6 +32,22 @@ describe('tree reward training (tiny)', async () => {
     const losses = async () => (await trainTreeReward(make(), ArrayPairSource.fromRecords(train, 5), { steps: 6, batchSize: 8, lr: 3e-3, freezeFraction: 0 })).losses;
     const a = await losses();
     expect(await losses()).toEqual(a);
+  });
+
+  it('resumes after a kill with the same next losses', async () => {
+    const dirA = mkdtempSync(path.join(os.tmpdir(), 'tree-a-')), dirB = mkdtempSync(path.join(os.tmpdir(), 'tree-b-'));
+    const opts = { steps: 6, batchSize: 8, lr: 3e-3, freezeFraction: 0.5, checkpointEvery: 3 };
+    const straight = await trainTreeReward(make(), ArrayPairSource.fromRecords(train, 5), { ...opts, checkpointDir: dirA });
+    const killer = new AbortController();
+    const first = await trainTreeReward(make(), ArrayPairSource.fromRecords(train, 5), {
+      ...opts, checkpointDir: dirB, signal: killer.signal, onStep: (s) => s.step === 3 && killer.abort(),
+    });
+    expect(first.steps).toBe(3);
+    const resumed = await trainTreeReward(make(), ArrayPairSource.fromRecords(train, 5), { ...opts, checkpointDir: dirB });
+    expect(resumed.startStep).toBe(3);
+    expect(resumed.losses).toEqual(straight.losses.slice(3));
+    rmSync(dirA, { recursive: true, force: true });
+    rmSync(dirB, { recursive: true, force: true });
   });
 
   it('lowers the Bradley-Terry loss and ranks held-out pairs above chance', async () => {
