@@ -34,6 +34,14 @@ describe('vocabulary', () => {
     expect(styleJudge.score(image, prompt)).toBeGreaterThan(styleJudge.score(image, prompt.replace('banded', 'dotted')));
   });
 
+  it('refuses a palette whose tones are not of the background luminance', () => {
+    expect(() => extendVocabulary({ palettes: [{ name: 'neon', tones: [[255, 0, 255], [0, 255, 0]] }] })).toThrow(
+      'Expected palette tones of luminance 130 (0.299 R + 0.587 G + 0.114 B) for palette "neon" but received [255, 0, 255] (luminance 105.3)',
+    );
+    extendVocabulary({ palettes: [{ name: 'olive', tones: [[137, 135, 87], [130, 130, 130]] }] });
+    expect(vocabulary().palettes.at(-1)!.name).toBe('olive');
+  });
+
   it('refuses to redefine a word', () => {
     expect(() => extendVocabulary({ colors: [{ name: 'red', rgb: [255, 0, 0] }] })).toThrow(
       'Expected a new word for colors but received "red", which is already defined',

@@ -2,7 +2,7 @@
 // words (a new shape, style, palette...) for the renderer, prompt grammar and judges alike.
 // `vocabularyVersion` changes on every extension, so caches keyed on it stay correct.
 import { DEFAULT_VOCABULARY } from './data.js';
-import type { Vocabulary } from './types.js';
+import type { PaletteWord, Vocabulary } from './types.js';
 
 let current: Vocabulary = cloneVocabulary(DEFAULT_VOCABULARY);
 let version = 0;
@@ -17,6 +17,19 @@ export function vocabulary(): Vocabulary {
 
 export function vocabularyVersion(): number {
   return version;
+}
+
+/**
+ * Palette tones must all have the vocabulary's background luminance: a palette owns chroma only, and
+ * the lighting judge reads the background's luminance as the lighting.
+ */
+function checkPaletteLuminance(p: PaletteWord, target: number): void {
+  for (const [r, g, b] of p.tones) {
+    const y = 0.299 * r + 0.587 * g + 0.114 * b;
+    if (Math.abs(y - target) > 2) {
+      throw new Error(`Expected palette tones of luminance ${target} (0.299 R + 0.587 G + 0.114 B) for palette ${JSON.stringify(p.name)} but received [${r}, ${g}, ${b}] (luminance ${y.toFixed(1)})`);
+    }
+  }
 }
 
 type WordLists = Pick<Vocabulary, 'colors' | 'shapes' | 'styles' | 'palettes' | 'lightings' | 'layouts' | 'details' | 'triggers'>;
@@ -40,6 +53,7 @@ export function extendVocabulary(extra: Partial<WordLists>): void {
       const key = wordKey(list, word);
       if (!key || /[,]/.test(key)) throw new Error(`Expected a non-empty word without commas for ${list} but received ${JSON.stringify(key)}`);
       if (taken.has(key)) throw new Error(`Expected a new word for ${list} but received ${JSON.stringify(key)}, which is already defined`);
+      if (list === 'palettes') checkPaletteLuminance(word as PaletteWord, next.backgroundLuminance);
       taken.add(key);
       target.push(JSON.parse(JSON.stringify(word)) as object);
     }
