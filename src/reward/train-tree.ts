@@ -8,6 +8,7 @@ import { TreeRewardError } from '../native/errors.js';
 import { bradleyTerryLoss, routingLoss, tieLoss } from './losses.js';
 import type { PairSource, TrainingPair } from './pair-source.js';
 import { runRewardLoop } from './train-loop.js';
+import { freezeBlip } from './freeze.js';
 import { imagesToTensor } from './preprocess.js';
 import type { TreeReward } from './tree-reward.js';
 
@@ -48,21 +49,7 @@ export interface TreeTrainResult {
 
 /** Freezes the lower `fraction` of each encoder's layers and the embeddings (names as BLIP's). */
 export function freezeBackbone(model: TreeReward, fraction: number): { frozen: number; trainable: number } {
-  const vitDepth = model.backbone.config.vit.depth, bertDepth = model.backbone.config.bert.depth;
-  const vitCut = Math.floor(fraction * vitDepth), bertCut = Math.floor(fraction * bertDepth);
-  let frozen = 0, trainable = 0;
-  for (const [name, p] of model.backbone.parameters()) {
-    const vit = /^visual_encoder\.blocks\.(\d+)\./.exec(name);
-    const bert = /^text_encoder\.encoder\.layer\.(\d+)\./.exec(name);
-    let freeze: boolean;
-    if (vit) freeze = Number(vit[1]) < vitCut;
-    else if (bert) freeze = Number(bert[1]) < bertCut;
-    else freeze = fraction > 0 && /embed|cls_token|pos_embed|patch_embed/.test(name);
-    p.requiresGrad = !freeze;
-    if (freeze) frozen += p.numel;
-    else trainable += p.numel;
-  }
-  return { frozen, trainable };
+  return freezeBlip(model.backbone, fraction);
 }
 
 /** Sorts a batch so each leaf's samples are contiguous (the heads then run on slices). */
