@@ -13,6 +13,7 @@ export { LibraryTokenizer, type LibraryTokenizerOptions } from './library.js';
 export { clipTokenizer, clipTokenizerFromFiles, clipTokenizerJson, parseMerges, CLIP_BOS, CLIP_EOS, CLIP_MAX_LENGTH, type ClipTokenizerOptions } from './clip.js';
 export { bertTokenizer, bertTokenizerFromFile, bertTokenizerJson, parseVocabTxt, BERT_SPECIALS, type BertTokenizerOptions } from './bert.js';
 export { WordTokenizer, wordsOf, splitWords, WORD_SPECIALS, type WordTokenizerOptions } from './word.js';
+export { batchToTensors } from './tensors.js';
 
 function readJson(path: string): Record<string, unknown> {
   try {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import {
-  bertTokenizer, bertTokenizerFromFile, clipTokenizerFromFiles, clipTokenizerJson, loadTokenizer, WordTokenizer, wordsOf, type Tokenizer,
+  batchToTensors, bertTokenizer, bertTokenizerFromFile, clipTokenizerFromFiles, clipTokenizerJson, loadTokenizer, WordTokenizer, wordsOf, type Tokenizer,
 } from '../../src/tokenizers/index.js';
 import { TreeRewardError } from '../../src/native/errors.js';
 
@@ -180,6 +180,11 @@ describe('one interface', () => {
       expect(t.decode(row(b, 0))).toBe('red star');
       expect(b.ids).toBeInstanceOf(Int32Array);
       expect(b.mask).toBeInstanceOf(Float32Array);
+      const { ids, mask } = batchToTensors(b);
+      expect([ids.dtype, ids.shape, mask.dtype, mask.shape]).toEqual(['int32', [3, 6], 'float32', [3, 6]]);
+      expect(Array.from(ids.toArray())).toEqual(Array.from(b.ids));
+      ids.dispose();
+      mask.dispose();
     }
   });
 });
