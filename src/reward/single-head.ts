@@ -7,7 +7,8 @@ import { BlipBackbone } from '../models/blip.js';
 import { bradleyTerryLoss, tieLoss } from './losses.js';
 import type { PairSource, TrainingPair } from './pair-source.js';
 import { imagesToTensor, normalise, resizeTo } from './preprocess.js';
-import type { PromptTokenizer } from './prompt-tokenizer.js';
+import type { Tokenizer } from '../tokenizers/types.js';
+import { batchToTensors } from '../tokenizers/tensors.js';
 import type { RewardModel, RewardOutput } from './reward-model.js';
 import { freezeBlip } from './freeze.js';
 import { runRewardLoop, type LoopOptions } from './train-loop.js';
@@ -15,7 +16,7 @@ import { runRewardLoop, type LoopOptions } from './train-loop.js';
 export interface SingleHeadParts {
   name: string;
   backbone: BlipBackbone;
-  tokenizer: PromptTokenizer;
+  tokenizer: Tokenizer;
   /** Hidden widths of the head. Defaults to [128, 64, 16] (the tree's leaf size, for a fair comparison). */
   hidden?: number[];
   act?: 'gelu' | 'none';
@@ -26,7 +27,7 @@ export class SingleHeadReward implements RewardModel {
   readonly name: string;
   readonly backbone: BlipBackbone;
   readonly head: NativeModel;
-  readonly tokenizer: PromptTokenizer;
+  readonly tokenizer: Tokenizer;
   /** Score normalisation (r - mean) / std, as ImageReward. */
   normalisation = { mean: 0, std: 1 };
 
@@ -44,7 +45,7 @@ export class SingleHeadReward implements RewardModel {
   /** Raw r (B). */
   raw(prompts: string[], images: Tensor): Tensor {
     const x = normalise(resizeTo(images, this.imageSize));
-    const { ids, mask } = this.tokenizer.encode(prompts, this.backbone.config.bert.seq ?? 35);
+    const { ids, mask } = batchToTensors(this.tokenizer.encode(prompts, { maxLength: this.backbone.config.bert.seq ?? 35 }));
     return this.head.call('forward', [this.backbone.forward(x, ids, mask)])[0].reshape(-1);
   }
 

@@ -3,7 +3,8 @@
 import type { Tensor } from '../api/index.js';
 import { BlipBackbone } from '../models/blip.js';
 import { normalise, resizeTo } from './preprocess.js';
-import type { PromptTokenizer } from './prompt-tokenizer.js';
+import type { Tokenizer } from '../tokenizers/types.js';
+import { batchToTensors } from '../tokenizers/tensors.js';
 import type { RewardModel, RewardOutput } from './reward-model.js';
 import { TreeHeads, type TreeOutput } from './tree-heads.js';
 import type { ResolvedTree } from './tree-spec.js';
@@ -11,7 +12,7 @@ import type { ResolvedTree } from './tree-spec.js';
 export interface TreeRewardParts {
   backbone: BlipBackbone;
   tree: ResolvedTree;
-  tokenizer: PromptTokenizer;
+  tokenizer: Tokenizer;
   /** Seed of the heads' initialisation. Defaults to 0. */
   seed?: number;
   /** Recompute backbone layers in backward (less memory). Defaults to false. */
@@ -22,7 +23,7 @@ export class TreeReward implements RewardModel {
   readonly name = 'tree';
   readonly backbone: BlipBackbone;
   readonly heads: TreeHeads;
-  readonly tokenizer: PromptTokenizer;
+  readonly tokenizer: Tokenizer;
   checkpointing: boolean;
 
   constructor(parts: TreeRewardParts) {
@@ -43,7 +44,7 @@ export class TreeReward implements RewardModel {
   /** The shared feature: images (B, 3, H, W) in [0, 1] with their prompts -> (B, D). */
   features(prompts: string[], images: Tensor): Tensor {
     const x = normalise(resizeTo(images, this.imageSize));
-    const { ids, mask } = this.tokenizer.encode(prompts, this.backbone.config.bert.seq ?? 35);
+    const { ids, mask } = batchToTensors(this.tokenizer.encode(prompts, { maxLength: this.backbone.config.bert.seq ?? 35 }));
     return this.backbone.forward(x, ids, mask, { checkpointing: this.checkpointing });
   }
 

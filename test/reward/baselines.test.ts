@@ -9,7 +9,7 @@ import { ArrayPairSource } from '../../src/reward/array-pair-source.js';
 import { DecoupledReward, onlyDimension, trainDecoupled } from '../../src/reward/decouple.js';
 import { pairwiseAccuracy } from '../../src/reward/evaluate.js';
 import { imagesToTensor } from '../../src/reward/preprocess.js';
-import { VocabularyTokenizer } from '../../src/reward/prompt-tokenizer.js';
+import { WordTokenizer, wordsOf } from '../../src/tokenizers/word.js';
 import type { RewardModel } from '../../src/reward/reward-model.js';
 import { SingleHeadReward, trainSingleHead } from '../../src/reward/single-head.js';
 import type { TrainingPair } from '../../src/reward/pair-source.js';
@@ -37,7 +37,7 @@ describe('evaluation protocol', () => {
 });
 
 describe('baselines (tiny)', () => {
-  const tok = new VocabularyTokenizer(['a', 'star']);
+  const tok = WordTokenizer.fromWords(['a', 'star']);
   const pairs = Array.from({ length: 64 }, (_, i) => pair(i % 2 ? 'lighting' : 'color', 120 + (i % 7) * 15, 40 + (i % 5) * 10));
 
   it('data-scale: one head learns "brighter wins" from pairs of all dimensions', async () => {

@@ -10,7 +10,7 @@ import { buildWorldPairs } from '../../src/data/strategies/build-world-pairs.js'
 import { BlipBackbone } from '../../src/models/blip.js';
 import { ArrayPairSource } from '../../src/reward/array-pair-source.js';
 import { imagesToTensor } from '../../src/reward/preprocess.js';
-import { VocabularyTokenizer } from '../../src/reward/prompt-tokenizer.js';
+import { WordTokenizer, wordsOf } from '../../src/tokenizers/word.js';
 import { trainTreeReward } from '../../src/reward/train-tree.js';
 import { TreeReward } from '../../src/reward/tree-reward.js';
 import { DEFAULT_TREE, resolveTree } from '../../src/reward/tree-spec.js';
@@ -19,12 +19,12 @@ describe('tree reward training (tiny)', async () => {
   const pairs = await buildWorldPairs({ pairs: 360, seed: 11, expert: { flipRate: 0, tieBand: 0 } });
   // pairs come grouped by dimension: hold out every sixth one so every dimension is in both sets
   const train = pairs.filter((_, i) => i % 6 !== 0), held = pairs.filter((_, i) => i % 6 === 0);
-  const words = new Set(pairs.flatMap((p) => [p.preferred.prompt, p.rejected.prompt]).flatMap((t) => VocabularyTokenizer.split(t)));
+  const words = wordsOf(pairs.flatMap((p) => [p.preferred.prompt, p.rejected.prompt]));
   const make = () =>
     new TreeReward({
       backbone: new BlipBackbone('tiny', 1),
       tree: resolveTree({ ...DEFAULT_TREE, nodeHidden: 32, leafHidden: [32, 16, 8] }),
-      tokenizer: new VocabularyTokenizer([...words].sort()),
+      tokenizer: WordTokenizer.fromWords(words),
       seed: 2,
     });
 
