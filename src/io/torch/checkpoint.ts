@@ -36,6 +36,8 @@ export interface CheckpointReadOptions extends CheckpointOptions {
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
 const LEGACY_PREFIX_BYTES = 64 * 1024 * 1024;
+/** Containers nested deeper than this are refused (a state dict is a few levels deep). */
+const MAX_DEPTH = 200;
 
 interface StorageSource {
   /** Elements [from, to) of a storage, as bytes. */
@@ -65,10 +67,11 @@ export class TorchCheckpoint {
     readonly storages: Map<string, StorageRef>,
     private readonly source: StorageSource,
   ) {
-    this.#flatten(root, '', new Set());
+    this.#flatten(root, '', new Set(), 0);
   }
 
-  #flatten(v: PyValue, name: string, open: Set<object>): void {
+  #flatten(v: PyValue, name: string, open: Set<object>, depth: number): void {
+    if (depth > MAX_DEPTH) throw corrupt(this.path, `its records nest deeper than ${MAX_DEPTH} levels (at "${name}")`);
     if (v instanceof TensorRef) {
       if (this.tensors.has(name)) throw corrupt(this.path, `two tensors flatten to the name "${name}"`);
       this.tensors.set(name, v);
@@ -85,7 +88,7 @@ export class TorchCheckpoint {
     }
     if (open.has(v as object)) return; // a container inside itself
     open.add(v as object);
-    for (const [k, x] of children) this.#flatten(x, k, open);
+    for (const [k, x] of children) this.#flatten(x, k, open, depth + 1);
     open.delete(v as object);
   }
 
@@ -184,7 +187,12 @@ function openLegacy(path: string, fd: number, size: number, options: CheckpointO
   const readAt = (into: Uint8Array, at: number) => {
     let got = 0;
     while (got < into.length) {
-      const n = readSync(fd, into, got, into.length - got, at + got);
+      let n: number;
+      try {
+        n = readSync(fd, into, got, into.length - got, at + got);
+      } catch (e) {
+        throw new TreeRewardError('IO', `Expected a readable file at ${path} but ${(e as Error).message}`, { cause: e });
+      }
       if (n === 0) throw corrupt(path, `it ended at byte ${at + got} while reading ${into.length} bytes from ${at}`);
       got += n;
     }
