@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { convertToSafetensors } from '../../src/io/convert.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
 import { readTorchCheckpoint } from '../../src/io/torch/checkpoint.js';
 import { removeTempDirs, tempDir } from './helpers.js';
 
@@ -46,6 +48,7 @@ torch.save(ckpt, out + '/zip.ckpt')
 torch.save(ckpt, out + '/legacy.pt', _use_new_zipfile_serialization=False)
 expected = {('state_dict.' + k): {'shape': list(v.shape), 'values': v.detach().double().flatten().tolist()} for k, v in ckpt['state_dict'].items()}
 json.dump(expected, open(out + '/expected.json', 'w'))
+torch.save(lin, out + '/module.pt')
 `;
 
 describe.skipIf(!hasTorch)('files written by torch.save', () => {
@@ -75,4 +78,21 @@ describe.skipIf(!hasTorch)('files written by torch.save', () => {
       for (const t of tensors.values()) t.dispose();
     });
   }
+
+  it('converts to safetensors in half precision, views gathered', async () => {
+    const out = join(dir, 'half.safetensors');
+    const r = await convertToSafetensors(join(dir, 'zip.ckpt'), out, { dtype: 'F16', prefixStrip: ['state_dict.'] });
+    expect(r.byDtype).toMatchObject({ F16: expect.any(Number), I64: 1, I32: 1, BOOL: 1 });
+    const { tensors } = readSafetensors(out, 'float64');
+    for (const name of ['transposed', 'cols', 'stepped', 'bf16', 'linear.weight']) {
+      const want = expected[`state_dict.${name}`].values;
+      const got = Array.from(tensors.get(name)!.toArray());
+      got.forEach((v, i) => expect(Math.abs(v - want[i]), name).toBeLessThanOrEqual(Math.abs(want[i]) * 2 ** -10 + 2 ** -24));
+    }
+    for (const t of tensors.values()) t.dispose();
+  });
+
+  it('a whole pickled nn.Module is refused, naming its class', async () => {
+    await expect(readTorchCheckpoint(join(dir, 'module.pt'))).rejects.toThrow('Expected only tensor and container records in the checkpoint but found the global torch.nn.modules.linear.Linear in module.pt:module/data.pkl');
+  });
 });
