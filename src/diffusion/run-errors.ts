@@ -9,10 +9,10 @@ export const ABORTED_CODE: ErrorCode = 'INVALID_ARGUMENT';
 /** The code of a run stopped by a loss or gradient that is not finite. */
 export const DIVERGED_CODE: ErrorCode = 'INVALID_ARGUMENT';
 
-/** Throws if the signal has fired: `Expected <what> to run to the end but it was aborted <where> (options.signal)`. */
-export function throwIfAborted(signal: AbortSignal | undefined, what: string, where: string): void {
+/** Throws if the signal has fired: `Expected <what> to run to the end but it was aborted <where> (options.signal)[; <hint>]`. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string, where: string, hint?: string): void {
   if (!signal?.aborted) return;
-  throw new TreeRewardError(ABORTED_CODE, `Expected ${what} to run to the end but it was aborted ${where} (options.signal)`, { cause: signal.reason });
+  throw new TreeRewardError(ABORTED_CODE, `Expected ${what} to run to the end but it was aborted ${where} (options.signal)${hint ? `; ${hint}` : ''}`, { cause: signal.reason });
 }
 
 /** Lets timers and signal handlers run between steps of a long synchronous computation. */
