@@ -10,7 +10,7 @@ import { DiffusionPipeline } from '../../src/diffusion/pipeline/diffusion-pipeli
 import { buildDiffusionModel, loadDiffusionModel, saveDiffusionModel } from '../../src/diffusion/pipeline/model-dir.js';
 import { imageGrid, imagesToPixels, pixelsToImages } from '../../src/diffusion/pipeline/rgb-images.js';
 import { IdentityVae } from '../../src/diffusion/tiny/identity-vae.js';
-import { recording, tinySpec } from './tiny-model.js';
+import { recording, standInSpec, tinySpec } from './tiny-model.js';
 
 const model = buildDiffusionModel(tinySpec(), 2);
 const dirs: string[] = [];
@@ -122,7 +122,7 @@ describe('model directories', () => {
     const index = JSON.parse(readFileSync(join(dir, 'model_index.json'), 'utf8'));
     expect(index).toMatchObject({
       format: 'treereward-diffusion', version: 1, name: 'tiny-test',
-      tokenizer: { kind: 'word-hash', weights: null }, textEncoder: { kind: 'tiny-text', weights: 'text_encoder.safetensors' },
+      tokenizer: { kind: 'word', weights: null, config: { maxLength: 8 } }, textEncoder: { kind: 'clip-text', weights: 'text_encoder.safetensors', config: { hidden_size: 32 } },
       unet: { kind: 'unet2d-condition', weights: 'unet.safetensors' }, vae: { kind: 'autoencoder-kl', weights: 'vae.safetensors', config: { scaling_factor: 0.18215 } },
       scheduler: { kind: 'ddim', betaSchedule: 'scaled_linear', timestepSpacing: 'leading', stepsOffset: 1 },
       defaults: { size: 16, steps: 4, guidanceScale: 3 },
@@ -137,9 +137,57 @@ describe('model directories', () => {
     }
   });
 
+  it('save then load with the stand-in tokenizer and text encoder', async () => {
+    const dir = tmp();
+    const standIn = buildDiffusionModel(standInSpec(), 4);
+    saveDiffusionModel(dir, standIn);
+    const loaded = loadDiffusionModel(dir);
+    try {
+      expect(JSON.parse(readFileSync(join(dir, 'model_index.json'), 'utf8'))).toMatchObject({ tokenizer: { kind: 'word-hash', weights: null }, textEncoder: { kind: 'tiny-text' } });
+      const a = await standIn.pipeline().generate(['a red star'], [5]);
+      const b = await loaded.pipeline().generate(['a red star'], [5]);
+      expect(Array.from(b[0].data)).toEqual(Array.from(a[0].data));
+    } finally {
+      loaded.dispose();
+      standIn.dispose();
+    }
+  });
+
+  it("a tokenizer read from files (CLIP's BPE) travels with the saved directory", async () => {
+    const vocab: Record<string, number> = {};
+    for (const c of 'abcdefghijklmnopqrstuvwxyz') {
+      vocab[c] = Object.keys(vocab).length;
+      vocab[`${c}</w>`] = Object.keys(vocab).length;
+    }
+    const merges = ['r e', 're d</w>', 's t', 'st a', 'sta r</w>'];
+    for (const m of merges) vocab[m.replace(' ', '')] = Object.keys(vocab).length;
+    vocab['<|startoftext|>'] = Object.keys(vocab).length;
+    vocab['<|endoftext|>'] = Object.keys(vocab).length;
+    const source = tmp();
+    writeFileSync(join(source, 'vocab.json'), JSON.stringify(vocab));
+    writeFileSync(join(source, 'merges.txt'), `#version: 0.2\n${merges.join('\n')}\n`);
+    const clipModel = buildDiffusionModel(tinySpec({ tokenizer: { kind: 'files', config: { path: source, maxLength: 16 } } }), 6);
+    const ids = clipModel.models.tokenizer.tokenize(['a red star']);
+    expect(ids.shape).toEqual([1, 16]);
+    expect(Array.from(ids.toArray()).slice(0, 6)).toEqual([vocab['<|startoftext|>'], vocab['a</w>'], vocab['red</w>'], vocab['star</w>'], vocab['<|endoftext|>'], vocab['<|endoftext|>']]);
+    const dir = tmp();
+    saveDiffusionModel(dir, clipModel);
+    rmSync(source, { recursive: true });
+    expect(JSON.parse(readFileSync(join(dir, 'model_index.json'), 'utf8')).tokenizer).toEqual({ kind: 'files', config: { path: 'tokenizer', maxLength: 16 }, weights: null });
+    const loaded = loadDiffusionModel(dir);
+    try {
+      const a = await clipModel.pipeline().generate(['a red star'], [1]);
+      const b = await loaded.pipeline().generate(['a red star'], [1]);
+      expect(Array.from(b[0].data)).toEqual(Array.from(a[0].data));
+    } finally {
+      loaded.dispose();
+      clipModel.dispose();
+    }
+  });
+
   it('names missing, unexpected and mis-shaped weights', () => {
     const dir = tmp();
-    saveDiffusionModel(dir, model);
+    saveDiffusionModel(dir, buildDiffusionModel(standInSpec(), 4));
     const { tensors } = readSafetensors(join(dir, 'text_encoder.safetensors'));
     tensors.delete('proj.bias');
     tensors.set('proj.extra', tensor([1], [1]));

@@ -1,14 +1,25 @@
-// tiny-model.ts: the smallest diffusion model for tests: the native UNet and VAE at models.json's
-// 'tiny' size (latents 4x8x8, images 16x16) with the word-hash tokenizer and the tiny text encoder.
-import { DIFFUSION_PRESETS, type Tensor } from '../../src/index.js';
+// tiny-model.ts: the smallest diffusion model for tests: the native UNet, VAE and CLIP text model at
+// their 'tiny' sizes (latents 4x8x8, images 16x16, text states 8x32) with the world's word tokenizer.
+import { CLIP_TEXT_PRESETS, DIFFUSION_PRESETS, wordsOf, type Tensor } from '../../src/index.js';
 import type { DiffusionModelSpec } from '../../src/diffusion/pipeline/model-dir.js';
 import type { NoisePredictor } from '../../src/diffusion/types.js';
+
+const WORDS = wordsOf(['a red green blue yellow star ring square at top bottom left right']);
+
+/** The same with the stand-in tokenizer and text encoder of src/diffusion/tiny. */
+export function standInSpec(overrides: Partial<DiffusionModelSpec> = {}): DiffusionModelSpec {
+  return tinySpec({
+    tokenizer: { kind: 'word-hash', config: { vocabSize: 64, maxLength: 8 } },
+    textEncoder: { kind: 'tiny-text', config: { vocabSize: 64, maxLength: 8, width: 32 } },
+    ...overrides,
+  });
+}
 
 export function tinySpec(overrides: Partial<DiffusionModelSpec> = {}): DiffusionModelSpec {
   return {
     name: 'tiny-test',
-    tokenizer: { kind: 'word-hash', config: { vocabSize: 64, maxLength: 8 } },
-    textEncoder: { kind: 'tiny-text', config: { vocabSize: 64, maxLength: 8, width: 32 } },
+    tokenizer: { kind: 'word', config: { words: WORDS, maxLength: 8 } },
+    textEncoder: { kind: 'clip-text', config: { ...CLIP_TEXT_PRESETS.tiny } },
     unet: { kind: 'unet2d-condition', config: { ...DIFFUSION_PRESETS.tiny.unet, block_out_channels: [...DIFFUSION_PRESETS.tiny.unet.block_out_channels], cross_attn: [...DIFFUSION_PRESETS.tiny.unet.cross_attn] } },
     vae: { kind: 'autoencoder-kl', config: { ...DIFFUSION_PRESETS.tiny.vae, block_out_channels: [...DIFFUSION_PRESETS.tiny.vae.block_out_channels] } },
     scheduler: { kind: 'ddim' },

@@ -6,8 +6,8 @@
 //                         VAE), for the components that have parameters (weights: null otherwise)
 // like diffusers' model_index.json with one config per component. Loading reports missing,
 // unexpected and mis-shaped weights by name.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 import { native } from '../../native/addon.js';
@@ -63,6 +63,8 @@ type Spec = z.output<typeof specSchema>;
 export interface DiffusionModel {
   readonly spec: Spec;
   readonly models: DiffusionModels;
+  /** Folders of files components were read from (a tokenizer's vocabulary), copied into a saved directory. */
+  readonly files: Partial<Record<ComponentRole, string>>;
   /** A Generator over these models with the spec's scheduler and defaults. */
   pipeline(): DiffusionPipeline;
   dispose(): void;
@@ -72,16 +74,21 @@ const WEIGHTS_FILE: Record<ComponentRole, string> = {
   tokenizer: 'tokenizer.safetensors', textEncoder: 'text_encoder.safetensors', unet: 'unet.safetensors', vae: 'vae.safetensors',
 };
 
-/** Builds every component with seeded initial weights (unet: seed, vae: seed + 1, text encoder: seed + 2). */
-export function buildDiffusionModel(specInput: DiffusionModelSpec, seed = 0): DiffusionModel {
+/**
+ * Builds every component with seeded initial weights (unet: seed, vae: seed + 1, text encoder:
+ * seed + 2); `dir` resolves configs' relative file paths.
+ */
+export function buildDiffusionModel(specInput: DiffusionModelSpec, seed = 0, dir?: string): DiffusionModel {
   const spec = parseWith(specSchema, specInput, 'spec');
   const offsets: Record<ComponentRole, number> = { unet: 0, vae: 1, textEncoder: 2, tokenizer: 3 };
   const built: Partial<DiffusionModels> = {};
+  const files: Partial<Record<ComponentRole, string>> = {};
   try {
     for (const role of COMPONENT_ROLES) {
-      const b = buildComponent(role, spec[role] as ComponentSpec, seed + offsets[role]);
+      const b = buildComponent(role, spec[role] as ComponentSpec, { seed: seed + offsets[role], dir });
       (built as Record<string, unknown>)[role] = b.component;
       spec[role] = { ...spec[role], config: b.config };
+      if (b.files) files[role] = b.files;
     }
   } catch (err) {
     disposeModels(built);
@@ -91,6 +98,7 @@ export function buildDiffusionModel(specInput: DiffusionModelSpec, seed = 0): Di
   return {
     spec,
     models,
+    files,
     pipeline: () => new DiffusionPipeline(models, { name: spec.name, scheduler: spec.scheduler, ...spec.defaults }),
     dispose: () => disposeModels(models),
   };
@@ -111,7 +119,18 @@ export function saveDiffusionModel(dir: string, model: DiffusionModel): void {
       weights = WEIGHTS_FILE[role];
       writeSafetensors(join(dir, weights), params, { role, kind: model.spec[role].kind });
     }
-    index[role] = { kind: model.spec[role].kind, config: model.spec[role].config, weights };
+    let config = model.spec[role].config;
+    const from = model.files[role];
+    if (from) {
+      // a component read from files (a tokenizer's vocabulary): copy them in as <dir>/<role>
+      const to = resolve(dir, role);
+      if (resolve(from) !== to) {
+        rmSync(to, { recursive: true, force: true });
+        cpSync(from, to, { recursive: true });
+      }
+      config = { ...config, path: role };
+    }
+    index[role] = { kind: model.spec[role].kind, config, weights };
   }
   index.scheduler = model.spec.scheduler;
   index.defaults = model.spec.defaults;
@@ -132,7 +151,7 @@ export function loadDiffusionModel(dir: string): DiffusionModel {
   }
   const index = parseWith(indexSchema, raw, MODEL_INDEX_FILE);
   const { format: _f, version: _v, ...spec } = index;
-  const model = buildDiffusionModel({ ...spec, tokenizer: strip(spec.tokenizer), textEncoder: strip(spec.textEncoder), unet: strip(spec.unet), vae: strip(spec.vae) });
+  const model = buildDiffusionModel({ ...spec, tokenizer: strip(spec.tokenizer), textEncoder: strip(spec.textEncoder), unet: strip(spec.unet), vae: strip(spec.vae) }, 0, dir);
   try {
     for (const role of COMPONENT_ROLES) {
       const file = index[role].weights;
