@@ -123,6 +123,10 @@ struct CheckpointNode : Node {
     GradModeGuard grad_on(true);
     std::vector<Tensor> xs;
     for (size_t i = 0; i < saved.size(); ++i) {
+      if (!saved[i].defined()) {  // an optional input that was absent
+        xs.push_back(Tensor());
+        continue;
+      }
       Tensor x = saved[i].detach();
       if (inputs[i].defined()) x.set_requires_grad(true);
       xs.push_back(x);

@@ -30,11 +30,13 @@ export class SingleHeadReward implements RewardModel {
   readonly tokenizer: Tokenizer;
   /** Score normalisation (r - mean) / std, as ImageReward. */
   normalisation = { mean: 0, std: 1 };
+  readonly actName: 'gelu' | 'none';
 
   constructor(parts: SingleHeadParts) {
     this.name = parts.name;
     this.backbone = parts.backbone;
     this.tokenizer = parts.tokenizer;
+    this.actName = parts.act ?? 'gelu';
     this.head = new NativeModel('mlp', { dims: [parts.backbone.width, ...(parts.hidden ?? [128, 64, 16]), 1], act: parts.act ?? 'gelu' }, (parts.seed ?? 0) + 7);
   }
 
