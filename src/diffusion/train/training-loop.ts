@@ -164,42 +164,48 @@ export async function runTraining(task: TrainingTask, dataset: ImageTextDataset,
 
   // 3. each step: gradients of the mean loss over the micro-batches, clipped; one AdamW update
   const paramList = [...params.values()];
-  while (step < o.steps) {
-    if (options.signal?.aborted) {
-      const saved = lastCheckpoint?.endsWith(`step-${String(step).padStart(8, '0')}`) ? lastCheckpoint : checkpoint();
-      throwIfAborted(options.signal, 'training', `after step ${step} of ${o.steps}`, saved ? `resume from ${saved}` : undefined);
-    }
-    optimizer.zeroGrad();
-    let loss = 0;
-    const parts: Record<string, number> = {};
-    for (let micro = 0; micro < o.gradientAccumulation; micro++) {
-      const batch = dataset.batch(data.next(o.batchSize));
-      try {
-        const got = tidy(() => {
-          const out = task.loss(batch, rng);
-          const value = out.loss.item();
-          if (!Number.isFinite(value)) throw diverged('loss', value);
-          out.loss.div(o.gradientAccumulation).backward();
-          return { value, parts: Object.fromEntries(Object.entries(out.parts ?? {}).map(([k, t]) => [k, t.item()])) };
-        });
-        loss += got.value / o.gradientAccumulation;
-        for (const [k, v] of Object.entries(got.parts)) parts[k] = (parts[k] ?? 0) + v / o.gradientAccumulation;
-      } finally {
-        batch.pixels.dispose();
+  try {
+    while (step < o.steps) {
+      if (options.signal?.aborted) {
+        const saved = lastCheckpoint?.endsWith(`step-${String(step).padStart(8, '0')}`) ? lastCheckpoint : checkpoint();
+        throwIfAborted(options.signal, 'training', `after step ${step} of ${o.steps}`, saved ? `resume from ${saved}` : undefined);
       }
+      optimizer.zeroGrad();
+      let loss = 0;
+      const parts: Record<string, number> = {};
+      for (let micro = 0; micro < o.gradientAccumulation; micro++) {
+        const batch = dataset.batch(data.next(o.batchSize));
+        try {
+          const got = tidy(() => {
+            const out = task.loss(batch, rng);
+            const value = out.loss.item();
+            if (!Number.isFinite(value)) throw diverged('loss', value);
+            out.loss.div(o.gradientAccumulation).backward();
+            return { value, parts: Object.fromEntries(Object.entries(out.parts ?? {}).map(([k, t]) => [k, t.item()])) };
+          });
+          loss += got.value / o.gradientAccumulation;
+          for (const [k, v] of Object.entries(got.parts)) parts[k] = (parts[k] ?? 0) + v / o.gradientAccumulation;
+        } finally {
+          batch.pixels.dispose();
+        }
+      }
+      const gradNorm = clipGradNorm(paramList, o.maxGradNorm > 0 ? o.maxGradNorm : Number.MAX_VALUE);
+      if (!Number.isFinite(gradNorm)) throw diverged('gradient norm', gradNorm);
+      const lrFactor = schedule(step);
+      optimizer.setLrFactor(lrFactor);
+      optimizer.step();
+      optimizer.zeroGrad();
+      step += 1;
+      losses.push(loss);
+      const due = step === o.steps || (o.checkpointEvery > 0 && step % o.checkpointEvery === 0);
+      const saved = due ? checkpoint() : null;
+      options.onProgress?.({ step, totalSteps: o.steps, loss, parts, lr: o.learningRate * lrFactor, gradNorm, ...(saved ? { checkpoint: saved } : {}) });
+      await yieldToEventLoop();
     }
-    const gradNorm = clipGradNorm(paramList, o.maxGradNorm > 0 ? o.maxGradNorm : Number.MAX_VALUE);
-    if (!Number.isFinite(gradNorm)) throw diverged('gradient norm', gradNorm);
-    const lrFactor = schedule(step);
-    optimizer.setLrFactor(lrFactor);
-    optimizer.step();
+  } finally {
     optimizer.zeroGrad();
-    step += 1;
-    losses.push(loss);
-    const due = step === o.steps || (o.checkpointEvery > 0 && step % o.checkpointEvery === 0);
-    const saved = due ? checkpoint() : null;
-    options.onProgress?.({ step, totalSteps: o.steps, loss, parts, lr: o.learningRate * lrFactor, gradNorm, ...(saved ? { checkpoint: saved } : {}) });
-    await yieldToEventLoop();
+    // AdamW has no dispose(): its state() hands out the moment tensors themselves (and new step counts)
+    for (const t of Object.values(optimizer.state().tensors)) t.dispose();
   }
   return { steps: step, losses, resumedFrom, lastCheckpoint, seconds: (performance.now() - t0) / 1000 };
 }
