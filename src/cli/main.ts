@@ -18,6 +18,7 @@ export async function main(argv: string[]): Promise<void> {
     import('./annotate-labels.js'),
     import('./convert.js'),
     import('./sample.js'),
+    import('./reward.js'),
   ]);
   for (const m of modules) m.register(program);
   await program.parseAsync(argv);
