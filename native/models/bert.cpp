@@ -26,7 +26,9 @@ BertLayer::BertLayer(const BertConfig& c, Init& init) {
 
 Tensor BertLayer::forward(const Tensor& x, const Tensor& image_tokens, const Tensor& mask) const {
   // 1. self-attention over the text (padding masked), 2. cross-attention into every image token
-  Tensor h = crossattention->forward(attention->forward(x, x, mask), image_tokens, Tensor());
+  // (skipped in text mode: no image tokens)
+  Tensor h = attention->forward(x, x, mask);
+  if (image_tokens.defined()) h = crossattention->forward(h, image_tokens, Tensor());
   // 3. feed-forward, post-norm
   return norm->forward(add(output->forward(gelu(intermediate->forward(h), false)), h));
 }
@@ -76,9 +78,10 @@ Tensor BertModel::forward(const Tensor& ids, const Tensor& mask, const Tensor& i
   }
   // 3. layers
   for (const auto& layer : layers) {
-    if (checkpointing)
+    if (!checkpointing) x = layer->forward(x, image_tokens, additive);
+    else if (image_tokens.defined())
       x = checkpoint([layer](const std::vector<Tensor>& in) { return layer->forward(in[0], in[1], in[2]); }, {x, image_tokens, additive});
-    else x = layer->forward(x, image_tokens, additive);
+    else x = checkpoint([layer](const std::vector<Tensor>& in) { return layer->forward(in[0], Tensor(), in[1]); }, {x, additive});
   }
   return x;
 }

@@ -2,6 +2,7 @@
 // word + absolute position embeddings and LayerNorm (no token types), then post-norm layers of
 // self-attention, cross-attention into the image tokens, and a GELU feed-forward.
 // ids int32 (B, T), additive mask (B, 1, 1, T), image tokens (B, N, E) -> hidden states (B, T, D).
+// Without image tokens it runs as BLIP's 'text' mode: the same layers, cross-attention skipped.
 #pragma once
 #include "models/module.h"
 
@@ -34,14 +35,15 @@ struct BertLayer : Module {
   std::shared_ptr<Linear> intermediate, output;  // intermediate.dense (I, D), output.dense (D, I)
   std::shared_ptr<LayerNorm> norm;               // output.LayerNorm
   BertLayer(const BertConfig& c, Init& init);
-  // x (B, T, D), image_tokens (B, N, E), mask additive (B, 1, 1, T) -> (B, T, D)
+  // x (B, T, D), image_tokens (B, N, E) or undefined (text mode), mask additive (B, 1, 1, T) -> (B, T, D)
   Tensor forward(const Tensor& x, const Tensor& image_tokens, const Tensor& mask) const;
 };
 
 class BertModel : public Module {
  public:
   BertModel(const BertConfig& c, Init& init);
-  // ids int32 (B, T), mask float (B, T) of 1 (token) / 0 (padding), image_tokens (B, N, E) -> (B, T, D)
+  // ids int32 (B, T), mask float (B, T) of 1 (token) / 0 (padding), image_tokens (B, N, E) or undefined
+  // (text mode) -> (B, T, D)
   Tensor forward(const Tensor& ids, const Tensor& mask, const Tensor& image_tokens, bool checkpointing) const;
   const BertConfig& config() const { return config_; }
 

@@ -29,6 +29,14 @@ Tensor Blip::encode_text(const Tensor& ids, const Tensor& mask, const Tensor& im
   return reshape(slice(hidden, 1, 0, 1, 1), {s[0], config_.bert.width});         // [CLS]: (B, D)
 }
 
+Tensor Blip::encode_text_unimodal(const Tensor& ids, const Tensor& mask, bool checkpointing) const {
+  const Shape& s = ids.shape();
+  check(s.size() == 2 && mask.shape() == s, ErrorCode::SHAPE_MISMATCH, "Expected ids and mask of one shape [B, T] for blip but received ",
+        shape_str(s), " and ", shape_str(mask.shape()));
+  Tensor hidden = text_encoder->forward(ids, mask, Tensor(), checkpointing);  // (B, T, D)
+  return reshape(slice(hidden, 1, 0, 1, 1), {s[0], config_.bert.width});    // [CLS]: (B, D)
+}
+
 std::vector<Tensor> Blip::call(const std::string& method, const std::vector<Tensor>& in, const CallOptions& options) {
   auto need = [&](size_t n, const char* signature) {
     check(in.size() == n, ErrorCode::INVALID_ARGUMENT, "Expected ", n, " inputs ", signature, " for blip.", method, " but received ", in.size());
@@ -46,7 +54,11 @@ std::vector<Tensor> Blip::call(const std::string& method, const std::vector<Tens
     need(3, "(ids, mask, image_tokens)");
     return {encode_text(in[0], in[1], in[2], options.checkpointing)};
   }
-  fail(ErrorCode::INVALID_ARGUMENT, "Expected a blip method (forward, encode_image, encode_text) but received \"", method, "\"");
+  if (method == "encode_text_unimodal") {
+    need(2, "(ids, mask)");
+    return {encode_text_unimodal(in[0], in[1], options.checkpointing)};
+  }
+  fail(ErrorCode::INVALID_ARGUMENT, "Expected a blip method (forward, encode_image, encode_text, encode_text_unimodal) but received \"", method, "\"");
 }
 
 }  // namespace tr::models

@@ -20,8 +20,11 @@ class Blip : public Model {
   Tensor encode_image(const Tensor& image, bool checkpointing) const;
   // ids int32 (B, T), mask (B, T) 1/0, image tokens (B, N, E) -> [CLS] feature (B, D)
   Tensor encode_text(const Tensor& ids, const Tensor& mask, const Tensor& image_tokens, bool checkpointing) const;
+  // ids, mask (B, T) -> the text-mode [CLS] feature (B, D): the same text encoder without cross-attention
+  // (BLIP's unimodal text feature, for the image-text contrastive loss)
+  Tensor encode_text_unimodal(const Tensor& ids, const Tensor& mask, bool checkpointing) const;
   // Methods: "forward" (image, ids, mask) -> [feature (B, D)]; "encode_image" (image) -> [tokens (B, N, E)];
-  // "encode_text" (ids, mask, image_tokens) -> [feature (B, D)].
+  // "encode_text" (ids, mask, image_tokens) -> [feature (B, D)]; "encode_text_unimodal" (ids, mask) -> [feature (B, D)].
   std::vector<Tensor> call(const std::string& method, const std::vector<Tensor>& inputs, const CallOptions& options) override;
   std::string kind() const override { return "blip"; }
 

@@ -76,6 +76,15 @@ export class BlipBackbone {
     return this.model.call('encode_text', [ids, fmask, imageTokens], options)[0];
   }
 
+  /**
+   * ids, mask (B, T) -> the text-mode [CLS] feature (B, D): the same text encoder with its
+   * cross-attention skipped (BLIP's unimodal text feature, which the image-text contrastive loss uses).
+   */
+  encodeTextUnimodal(ids: Tensor, mask: Tensor, options: EncoderCallOptions = {}): Tensor {
+    const [B] = checkIds(ids, 'ids', this.config.bert.vocab, this.config.bert.max_position);
+    return this.model.call('encode_text_unimodal', [ids, this.#textInputs(ids, mask, B)], options)[0];
+  }
+
   #textInputs(ids: Tensor, mask: Tensor, batch: number): Tensor {
     const [B, T] = checkIds(ids, 'ids', this.config.bert.vocab, this.config.bert.max_position);
     if (B !== batch) throw new TreeRewardError('SHAPE_MISMATCH', `Expected ${batch} rows (the image batch) for ids but received ${fmtShape(ids.shape)}`);
