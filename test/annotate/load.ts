@@ -23,7 +23,8 @@ export async function runAnnotators(url: string, tokens: Record<string, string>,
   const result: LoadResult = { requests: 0, acks: [], errors: [], dropped: 0, seconds: 0 };
   const start = performance.now();
   const deadline = start + options.seconds * 1000;
-  const request = async (token: string, method: string, path: string, body?: unknown): Promise<Response | undefined> => {
+  /** One request, its body read in full; undefined when no whole answer came (connection refused or cut). */
+  const request = async (token: string, method: string, path: string, body?: unknown): Promise<{ ok: boolean; text: string } | undefined> => {
     result.requests++;
     try {
       const res = await fetch(new URL(path, url), {
@@ -31,8 +32,9 @@ export async function runAnnotators(url: string, tokens: Record<string, string>,
         headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
-      if (!res.ok) result.errors.push(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return res;
+      const text = await res.text();
+      if (!res.ok) result.errors.push(`${method} ${path}: ${res.status} ${text}`);
+      return { ok: res.ok, text };
     } catch {
       result.dropped++;
       return undefined;
@@ -44,16 +46,15 @@ export async function runAnnotators(url: string, tokens: Record<string, string>,
     while (performance.now() < deadline) {
       const res = await request(token, 'POST', '/api/leases', { kind: 'pair' });
       if (!res?.ok) return;
-      const { lease } = await res.json() as { lease: { id: string; taskId: number; left: { image: string }; right: { image: string } } | null };
+      const { lease } = JSON.parse(res.text) as { lease: { id: string; taskId: number; left: { image: string }; right: { image: string } } | null };
       if (!lease) return;
       const images = await Promise.all([request(token, 'GET', lease.left.image), request(token, 'GET', lease.right.image)]);
-      for (const img of images) await img?.arrayBuffer();
       if (images.some((img) => !img?.ok)) return;
       const choice = CHOICES[n++ % CHOICES.length];
       const label = await request(token, 'POST', '/api/labels', { lease: lease.id, choice, timeSpentMs: 50 });
       if (!label?.ok) return;
-      const body = await label.json() as { stored: string };
-      result.acks.push({ annotator: name, lease: lease.id, taskId: lease.taskId, stored: body.stored });
+      const { stored } = JSON.parse(label.text) as { stored: string };
+      result.acks.push({ annotator: name, lease: lease.id, taskId: lease.taskId, stored });
     }
   }));
   result.seconds = (performance.now() - start) / 1000;
