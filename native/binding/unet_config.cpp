@@ -1,7 +1,8 @@
 // unet_config.cpp: the "unet" model kind. The config uses models.json's field names: block_out_channels,
 // layers_per_block, cross_attn, heads (every level) | head_dim (heads = channels / head_dim per level),
 // cross_attention_dim, norm_num_groups, in_channels, out_channels, and optionally
-// transformer_layers_per_block (an integer or one per level; defaults to 1). src/models/configs.ts
+// transformer_layers_per_block (an integer or one per level; defaults to 1) and lora ({ rank, alpha,
+// targets }: adapters on the transformers' projections, see transformer2d.h). src/models/configs.ts
 // validates it first; the checks here keep a bad object from reaching the model.
 #include "binding/model_binding.h"
 #include "models/unet.h"
@@ -32,6 +33,18 @@ static ModelRegistrar unet_registrar("unet", [](const Napi::Object& o, uint64_t 
   c.norm_num_groups = cfg_int(o, "norm_num_groups");
   c.in_channels = cfg_int(o, "in_channels");
   c.out_channels = cfg_int(o, "out_channels");
+  if (!o.Get("lora").IsUndefined()) {  // LoRA adapters: { rank, alpha, targets: [projection names] }
+    Napi::Object lora = cfg_obj(o, "lora");
+    c.lora.rank = cfg_int(lora, "rank");
+    c.lora.alpha = cfg_num(lora, "alpha");
+    Napi::Value targets = lora.Get("targets");
+    if (!targets.IsArray()) fail(ErrorCode::INVALID_ARGUMENT, "Expected an array of projection names for config.lora.targets");
+    Napi::Array a = targets.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      if (!a.Get(i).IsString()) fail(ErrorCode::INVALID_ARGUMENT, "Expected a string for config.lora.targets[", i, "]");
+      c.lora.targets.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+    }
+  }
   return std::make_shared<models::UNet2DConditionModel>(c, seed);
 });
 

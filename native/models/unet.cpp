@@ -24,12 +24,23 @@ void check_config(const UNetConfig& c) {
   }
   for (auto [v, name] : {std::pair{c.cross_attention_dim, "cross_attention_dim"}, {c.in_channels, "in_channels"}, {c.out_channels, "out_channels"}})
     check(v >= 1, ErrorCode::INVALID_ARGUMENT, "Expected an integer >= 1 for config.", name, " but received ", v);
+  check(c.lora.rank >= 0, ErrorCode::INVALID_ARGUMENT, "Expected an integer >= 0 for config.lora.rank but received ", c.lora.rank);
+  if (c.lora.rank > 0) {
+    check(c.lora.alpha > 0, ErrorCode::INVALID_ARGUMENT, "Expected a number > 0 for config.lora.alpha but received ", c.lora.alpha);
+    check(!c.lora.targets.empty(), ErrorCode::INVALID_ARGUMENT, "Expected at least one projection for config.lora.targets but received none");
+    for (const auto& t : c.lora.targets)
+      check(t == "to_q" || t == "to_k" || t == "to_v" || t == "to_out.0" || t == "ff.net.0.proj" || t == "ff.net.2", ErrorCode::INVALID_ARGUMENT,
+            "Expected one of to_q, to_k, to_v, to_out.0, ff.net.0.proj, ff.net.2 for config.lora.targets but received \"", t, "\"");
+  }
 }
 }  // namespace
 
 UNet2DConditionModel::UNet2DConditionModel(const UNetConfig& c, uint64_t seed) : config_(c) {
   check_config(c);
   Init init(seed);
+  Init lora_init(seed ^ 0x4C6F5241ULL);  // adapters draw from their own stream: base weights do not depend on them
+  LoraSpec lora = c.lora;
+  lora.init = &lora_init;
   const auto& ch = c.block_out_channels;
   int64_t levels = static_cast<int64_t>(ch.size()), L = c.layers_per_block, G = c.norm_num_groups;
   int64_t temb = 4 * ch[0];
@@ -38,6 +49,7 @@ UNet2DConditionModel::UNet2DConditionModel(const UNetConfig& c, uint64_t seed) :
     a.heads = c.heads[static_cast<size_t>(level)];
     a.ctx_dim = c.cross_attention_dim;
     a.depth = c.transformer_depth[static_cast<size_t>(level)];
+    a.lora = lora.rank > 0 ? &lora : nullptr;
     return a;
   };
   time_linear_1 = child("time_embedding.linear_1", std::make_shared<Linear>(ch[0], temb, true, init));

@@ -1,6 +1,9 @@
 // unet.h: UNet2DConditionModel in Stable Diffusion 1.5's topology (diffusers' parameter names), sized by
 // UNetConfig. forward: sample (B, in_channels, h, w), timestep (B) float, encoder_hidden_states
 // (B, M, cross_attention_dim) -> noise prediction (B, out_channels, h, w); h and w divisible by 2^(levels-1).
+// With config.lora (rank > 0), every transformer projection it names carries a LoRA adapter
+// ("<...>.attn1.to_q.lora_A.weight", ...), seeded apart from the base weights, so the base weights of a
+// seed are the same with or without adapters.
 //
 // Room for SDXL (not built yet): its UNet adds (a) transformer_layers_per_block, here already
 // transformer_depth per level; (b) use_linear_projection (proj_in / proj_out as Linear on tokens), a flag
@@ -26,6 +29,7 @@ struct UNetConfig {
   int64_t in_channels = 4;
   int64_t out_channels = 4;
   double norm_eps = 1e-5;
+  LoraSpec lora;                            // rank 0: no adapters (its init is set by the model)
 };
 
 class UNet2DConditionModel : public Model {

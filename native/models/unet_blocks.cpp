@@ -21,7 +21,7 @@ DownBlock2D::DownBlock2D(int64_t cin, int64_t cout, int64_t layers, int64_t temb
     std::string n = std::to_string(i);
     resnets.push_back(child("resnets." + n, std::make_shared<ResnetBlock2D>(i == 0 ? cin : cout, cout, temb_channels, groups, eps, init)));
     if (attn.heads > 0)
-      attentions.push_back(child("attentions." + n, std::make_shared<Transformer2DModel>(cout, attn.heads, attn.ctx_dim, groups, attn.depth, init)));
+      attentions.push_back(child("attentions." + n, std::make_shared<Transformer2DModel>(cout, attn.heads, attn.ctx_dim, groups, attn.depth, init, attn.lora)));
   }
   if (add_downsample) downsampler = child("downsamplers.0", std::make_shared<Downsample2D>(cout, downsample_padding, init));
 }
@@ -47,7 +47,7 @@ UpBlock2D::UpBlock2D(int64_t cin, int64_t cout, const std::vector<int64_t>& skip
     int64_t skip = skip_channels.empty() ? 0 : skip_channels[static_cast<size_t>(i)];
     resnets.push_back(child("resnets." + n, std::make_shared<ResnetBlock2D>((i == 0 ? cin : cout) + skip, cout, temb_channels, groups, eps, init)));
     if (attn.heads > 0)
-      attentions.push_back(child("attentions." + n, std::make_shared<Transformer2DModel>(cout, attn.heads, attn.ctx_dim, groups, attn.depth, init)));
+      attentions.push_back(child("attentions." + n, std::make_shared<Transformer2DModel>(cout, attn.heads, attn.ctx_dim, groups, attn.depth, init, attn.lora)));
   }
   if (add_upsample) upsampler = child("upsamplers.0", std::make_shared<Upsample2D>(cout, init));
 }
@@ -69,7 +69,7 @@ Tensor UpBlock2D::forward(const Tensor& x, const Tensor& temb, const Tensor& ctx
 
 UNetMidBlock2DCrossAttn::UNetMidBlock2DCrossAttn(int64_t channels, int64_t temb_channels, int64_t groups, double eps,
                                                  const LevelAttention& attn, Init& init) {
-  attentions.push_back(child("attentions.0", std::make_shared<Transformer2DModel>(channels, attn.heads, attn.ctx_dim, groups, attn.depth, init)));
+  attentions.push_back(child("attentions.0", std::make_shared<Transformer2DModel>(channels, attn.heads, attn.ctx_dim, groups, attn.depth, init, attn.lora)));
   for (int i = 0; i < 2; ++i)
     resnets.push_back(child("resnets." + std::to_string(i), std::make_shared<ResnetBlock2D>(channels, channels, temb_channels, groups, eps, init)));
 }

@@ -17,6 +17,7 @@ struct LevelAttention {
   int64_t heads = 0;           // 0: no attention at this level
   int64_t ctx_dim = 0;         // cross_attention_dim
   int64_t depth = 1;           // transformer blocks per Transformer2DModel
+  const LoraSpec* lora = nullptr;  // LoRA adapters on the transformers' projections, or none
 };
 
 struct DownBlock2D : Module {

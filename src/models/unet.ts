@@ -1,6 +1,7 @@
 // unet.ts: UNet, the typed handle to the native UNet2DConditionModel (Stable Diffusion 1.5's topology,
 // diffusers' parameter names): config validated with zod before the native model is built, inputs checked
-// before each call.
+// before each call. Optionally with LoRA adapters on its transformers' projections (native, so they
+// train through autograd like any parameter: "<...>.attn1.to_q.lora_A.weight", "....lora_B.weight").
 import { full } from '../api/create.js';
 import { NativeModel } from '../api/model.js';
 import { Tensor } from '../api/tensor.js';
@@ -14,17 +15,38 @@ export interface UNetCallOptions {
   checkpointing?: boolean;
 }
 
+/** The projections of a transformer block that can carry LoRA adapters (diffusers' names). */
+export const LORA_PROJECTIONS = ['to_q', 'to_k', 'to_v', 'to_out.0', 'ff.net.0.proj', 'ff.net.2'] as const;
+export type LoraProjection = (typeof LORA_PROJECTIONS)[number];
+
+/** LoRA adapters: delta W = (alpha / rank) B A on each target projection, B starting at zero. */
+export interface LoraOptions {
+  rank: number;
+  alpha: number;
+  /** Projections of every attention (attn1 and attn2) or feed-forward to adapt. */
+  targets: readonly LoraProjection[];
+}
+
+export interface UNetOptions {
+  /** Attach LoRA adapters (seeded apart from the base weights: a seed's base weights are the same with or without). */
+  lora?: LoraOptions;
+}
+
 export class UNet extends NativeModel {
   readonly config: UNetConfig;
   /** Heads per level (the mid block uses the last). */
   readonly heads: number[];
+  /** The adapters' settings, or null for a plain UNet. */
+  readonly lora: LoraOptions | null;
 
-  /** Builds a UNet with seeded PyTorch-default weights. */
-  constructor(config: UNetConfig, seed = 0) {
+  /** Builds a UNet with seeded PyTorch-default weights (and zero-initialised LoRA B matrices with options.lora). */
+  constructor(config: UNetConfig, seed = 0, options: UNetOptions = {}) {
     const c = parseUNetConfig(config);
-    super('unet', c, seed);
+    const lora = options.lora === undefined ? null : checkLora(options.lora);
+    super('unet', lora ? { ...c, lora: { ...lora, targets: [...lora.targets] } } : c, seed);
     this.config = c;
     this.heads = unetHeads(c);
+    this.lora = lora;
   }
 
   /** A preset ("tiny", "bench", "sd15"), a models.json-shaped entry ({ unet, ... }) or a UNet config. */
@@ -60,6 +82,18 @@ export class UNet extends NativeModel {
       if (made) t.dispose();
     }
   }
+}
+
+function checkLora(lora: LoraOptions): LoraOptions {
+  if (lora === null || typeof lora !== 'object') throw expected('an object { rank, alpha, targets }', 'options.lora', lora);
+  const { rank, alpha, targets } = lora;
+  if (!Number.isInteger(rank) || rank < 1) throw expected('an integer >= 1', 'options.lora.rank', rank);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0) throw expected('a finite number > 0', 'options.lora.alpha', alpha);
+  if (!Array.isArray(targets) || targets.length === 0) throw expected(`a non-empty array of ${LORA_PROJECTIONS.join(', ')}`, 'options.lora.targets', targets);
+  targets.forEach((t, i) => {
+    if (!(LORA_PROJECTIONS as readonly string[]).includes(t)) throw expected(`one of ${LORA_PROJECTIONS.join(', ')}`, `options.lora.targets[${i}]`, t);
+  });
+  return { rank, alpha, targets: [...new Set(targets)] };
 }
 
 /** The timestep as a float32 (B) tensor; `made` when this function created it. */
