@@ -36,8 +36,7 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, name: 
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const path = issue.path.length ? `${name}.${issue.path.map(String).join('.')}` : name;
-  const received = issue.code === 'unrecognized_keys' ? at(value, issue.path) : at(value, issue.path);
-  return fail(`Expected ${what(issue)} for ${path} but received ${describeValue(received)}`);
+  return fail(`Expected ${what(issue)} for ${path} but received ${describeValue(at(value, issue.path))}`);
 }
 
 function fail(message: string): never {
