@@ -5,7 +5,7 @@
 //   blip.safetensors      every parameter in float32 (the backbone and the ITC/ITM heads, BLIP's names)
 //   blip.f16.safetensors  the same in float16 (with `half`)
 //   blip.json             config, tokenizer vocabulary, command, seed, steps, time, metrics
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 import type { BlipConfig } from '../models/blip-configs.js';
@@ -14,6 +14,7 @@ import { blipLoss, stepRng } from './blip-objectives.js';
 import { evaluateBlip, type BlipEvaluation } from './blip-eval.js';
 import { codeVersion, writeJsonAtomic, writeWeights } from './asset-files.js';
 import { runPretrainLoop, type StepInfo } from './pretrain-loop.js';
+import { readStepLog } from './train-log.js';
 import { heldOutSet, trainingBatch } from './scene-data.js';
 import { WorldBlip } from './world-blip.js';
 import { WORLD_BLIP_CONFIGS, type WorldBlipConfigName } from './world-configs.js';
@@ -26,6 +27,8 @@ export interface PretrainBlipOptions {
   steps: number;
   /** Defaults to 32. */
   batch?: number;
+  /** Distinct training scenes, cycled through (a finite data set). Defaults to a new scene for every pair. */
+  scenes?: number;
   /** Defaults to 0. */
   seed?: number;
   /** Peak learning rate. Defaults to 3e-4. */
@@ -57,6 +60,8 @@ export interface BlipAssetJson {
   seed: number;
   steps: number;
   batch: number;
+  /** Distinct training scenes (null: a new scene for every pair). */
+  scenes: number | null;
   lr: number;
   parameters: number;
   /** Summed wall time of the training steps (over resumed runs too), seconds. */
@@ -97,7 +102,7 @@ export async function pretrainBlip(options: PretrainBlipOptions): Promise<Pretra
     const decay = [...params.values()].filter((p) => !noDecay.includes(p));
     const logFile = path.join(out, LOG);
     const result = await runPretrainLoop(params, [{ params: decay }, { params: noDecay, weightDecay: 0 }],
-      (step) => blipLoss(model, tokenizer, trainingBatch(seed, step, batch, size), stepRng(seed, step)),
+      (step) => blipLoss(model, tokenizer, trainingBatch(seed, step, batch, size, { scenes: options.scenes }), stepRng(seed, step)),
       {
         steps, lr, checkpointDir: path.join(out, 'checkpoint'), checkpointEvery: options.checkpointEvery ?? 200, signal: options.signal,
         afterStep: () => model.clampTemp(),
@@ -119,7 +124,7 @@ export async function pretrainBlip(options: PretrainBlipOptions): Promise<Pretra
     const json: BlipAssetJson = {
       format: 'treereward-world-blip/1', config: model.backbone.config, configName, embedDim: model.embedDim,
       tokenizer: { kind: 'word', vocab: tokenizer.vocab.slice(4), maxLength: tokenizer.maxLength }, files,
-      command: options.command ?? '', seed, steps: result.endStep, batch, lr, parameters: [...params.values()].reduce((s, p) => s + p.numel, 0),
+      command: options.command ?? '', seed, steps: result.endStep, batch, scenes: options.scenes ?? null, lr, parameters: [...params.values()].reduce((s, p) => s + p.numel, 0),
       trainingSeconds: stepLog.stepSeconds, msPerStep: stepLog.msPerStep, wallSeconds: (Date.now() - t0) / 1000,
       codeVersion: codeVersion(), losses: stepLog.losses, metrics,
     };
@@ -132,32 +137,4 @@ export async function pretrainBlip(options: PretrainBlipOptions): Promise<Pretra
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
-}
-
-export interface StepLogSummary {
-  losses: { first: number | null; last: number | null; lastMean: number | null };
-  /** Summed wall time of the logged steps (each counted once, a resumed run's repeats replacing the lost ones). */
-  stepSeconds: number;
-  msPerStep: number;
-}
-
-/** Losses and step times from a train-log.jsonl, over steps 1..endStep. */
-export function readStepLog(logFile: string, endStep: number): StepLogSummary {
-  const byStep = new Map<number, { loss: number; ms: number }>();
-  if (existsSync(logFile)) {
-    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-      if (!line) continue;
-      const j = JSON.parse(line) as { step: number; loss?: number; ms?: number };
-      if (j.loss !== undefined && j.step <= endStep) byStep.set(j.step, { loss: j.loss, ms: j.ms ?? 0 });
-    }
-  }
-  const steps = [...byStep.keys()].sort((a, b) => a - b);
-  if (steps.length === 0) return { losses: { first: null, last: null, lastMean: null }, stepSeconds: 0, msPerStep: 0 };
-  const tail = steps.slice(-Math.min(20, steps.length)).map((s) => byStep.get(s)!.loss);
-  const ms = steps.reduce((a, s) => a + byStep.get(s)!.ms, 0);
-  return {
-    losses: { first: byStep.get(steps[0])!.loss, last: byStep.get(steps[steps.length - 1])!.loss, lastMean: tail.reduce((a, b) => a + b, 0) / tail.length },
-    stepSeconds: ms / 1000,
-    msPerStep: ms / steps.length,
-  };
 }

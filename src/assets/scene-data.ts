@@ -56,9 +56,13 @@ export function trainingExample(seed: number, index: number, size: number, optio
   }
 }
 
-/** A training batch: examples [step * batch, (step + 1) * batch). */
-export function trainingBatch(seed: number, step: number, batch: number, size: number, options: VarietyOptions = {}): CaptionedRender[] {
-  return Array.from({ length: batch }, (_, i) => trainingExample(seed, step * batch + i, size, options));
+/**
+ * A training batch: examples [step * batch, (step + 1) * batch), modulo `scenes` when the data is
+ * a finite set (undefined: every pair is a new scene).
+ */
+export function trainingBatch(seed: number, step: number, batch: number, size: number, options: VarietyOptions & { scenes?: number } = {}): CaptionedRender[] {
+  const n = options.scenes ?? Infinity;
+  return Array.from({ length: batch }, (_, i) => trainingExample(seed, (step * batch + i) % n, size, options));
 }
 
 /** `n` held-out scenes (their own seed stream), rendered clean, with full captions. */
