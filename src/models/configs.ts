@@ -3,7 +3,8 @@
 // reads nothing outside itself at run time). Every failure reads `Expected <what> for <name> but received <value>`.
 import { z } from 'zod';
 
-import { describeValue, TreeRewardError } from '../native/errors.js';
+import { configError, parseWithSchema } from '../api/zod-errors.js';
+
 
 const positiveInt = z.int().min(1);
 
@@ -77,46 +78,7 @@ export const DIFFUSION_PRESETS = {
 } as const satisfies Record<string, DiffusionPreset>;
 export type DiffusionPresetName = keyof typeof DIFFUSION_PRESETS;
 
-// ---- zod issues in the house form ----
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = value;
-  for (const k of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[k];
-  }
-  return cur;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_type':
-      return issue.expected === 'int' ? 'an integer' : /^[aeiou]/.test(issue.expected) ? `an ${issue.expected}` : `a ${issue.expected}`;
-    case 'too_small':
-      return issue.origin === 'array' ? `at least ${String(issue.minimum)} entries` : `a value ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}`;
-    case 'too_big':
-      return issue.origin === 'array' ? `at most ${String(issue.maximum)} entries` : `a value ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}`;
-    case 'unrecognized_keys':
-      return `no unknown keys (${issue.keys.join(', ')})`;
-    case 'invalid_union':
-      return 'an integer or an array of integers';
-    default:
-      return issue.message.replace(/^Invalid input: expected /, '').replace(/^./, (c) => c.toLowerCase());
-  }
-}
-
-function configError(what: string, name: string, value: unknown): TreeRewardError {
-  return new TreeRewardError('INVALID_ARGUMENT', `Expected ${what} for ${name} but received ${describeValue(value)}`);
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const path = issue.path.length ? `${name}.${issue.path.map(String).join('.')}` : name;
-  const received = issue.code === 'unrecognized_keys' ? issue.keys : valueAt(value, issue.path);
-  throw new TreeRewardError('INVALID_ARGUMENT', `Expected ${describeIssue(issue)} for ${path} but received ${describeValue(received)}`);
-}
+const parse = parseWithSchema;
 
 function checkGroups(channels: readonly number[], groups: number, name: string): void {
   channels.forEach((ch, i) => {
