@@ -18,6 +18,7 @@ export async function main(argv: string[]): Promise<void> {
     import('./annotate-labels.js'),
     import('./convert.js'),
     import('./sample.js'),
+    import('./refl.js'),
     import('./pretrain.js'),
     import('./reward.js'),
   ]);

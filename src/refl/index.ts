@@ -11,3 +11,4 @@ export { ImageRewardModel } from './imagereward-reward.js';
 export { bilinearResize, interpolationMatrix } from './bilinear-resize.js';
 export { RunLog, type EventRecord, type StepRecord } from './run-log.js';
 export { writeSampleGrid, type GridSettings } from './sample-grid.js';
+export { runExperiment, experimentConfigSchema, type DimensionScores, type ExperimentConfig, type ExperimentConfigInput, type ExperimentProgress, type ExperimentResult, type ExperimentRuntime, type RewardSummary } from './experiment.js';

@@ -103,9 +103,15 @@ function rewardMicroBatch(ctx: ReflStepContext, scale: number) {
     const R = selectReward(out, ctx.objective.select);
     // d. L_reward = -R (eq. 9)
     const lossReward = rewardLoss(R, ctx.objective.rewardLoss, ctx.objective.reluMargin);
-    const value = finite('reward loss', lossReward.item());
+    const value = lossReward.item();
+    if (!Number.isFinite(value)) sample.release();
+    finite('reward loss', value);
     const stats = noGrad(() => ({ reward: R.mean().item(), leaves: leafMeans(out), branches: branchMeans(out) }));
-    lossReward.mul(scale).backward();
+    try {
+      lossReward.mul(scale).backward();
+    } finally {
+      sample.release();
+    }
     return { value, ...stats, stopIndex: sample.stopIndex };
   });
 }

@@ -8,7 +8,7 @@
 // The reward model then scores the image (reward-step.ts). Everything random comes from one Rng.
 import { checkpoint, noGrad } from '../api/autograd.js';
 import { full, type Rng } from '../api/create.js';
-import { tidy } from '../api/scope.js';
+import { keep, tidy } from '../api/scope.js';
 import type { Tensor } from '../api/tensor.js';
 import { KlCodec } from '../diffusion/pipeline/components.js';
 import { guidedOutput } from '../diffusion/sampling/guidance.js';
@@ -21,7 +21,8 @@ import type { ReflMethod } from './config.js';
 export interface RewardSampling {
   unet: NoisePredictor;
   vae: LatentCodec;
-  /** Set to the run's steps here, per sample (multistep solvers forget their state). */
+  /** Set to the run's steps here, per sample (multistep solvers forget their state). Pass it through
+   * differentiableScheduler() for DRaFT-K (K > 1) or x0-predicting models. */
   scheduler: Scheduler;
   steps: number;
   method: ReflMethod;
@@ -40,6 +41,8 @@ export interface RewardSample {
   stopIndex: number;
   /** Its timestep. */
   timestep: number;
+  /** Frees what backward needs beyond the graph (DRaFT's checkpointed step inputs): call after backward. */
+  release(): void;
 }
 
 /** The index of the first step with gradient: ReFL draws it uniformly from stopRange, DRaFT-K is N - K. */
@@ -100,13 +103,20 @@ export function sampleWithGradient(s: RewardSampling, cond: Tensor, uncond: Tens
   const last = s.method.kind === 'refl' ? j : timesteps.length - 1;
   const wholeSteps = s.checkpointing && last > j; // DRaFT-K: keep one latent per step, recompute the step in backward
   const xStop = x;
+  const kept: Tensor[] = [];
+  const held = (t: Tensor): Tensor => {
+    kept.push(keep(t));
+    return t;
+  };
   const out = tidy(() => {
     let x0: Tensor | null = null;
     for (let i = j; i <= last; i++) {
       const t = timesteps[i];
       const predict = (xi: Tensor): Tensor =>
         s.guidanceWithGradient && scale !== 1 && uncond ? guidedOutput(predictor, xi, t, cond, uncond, scale) : predictor.forward(xi, full([B], t), cond);
-      const eps = wholeSteps ? checkpoint(predict, [x]) : predict(x);
+      // (the first step's input is constant: checkpoint() records a graph only through inputs that need one)
+      // (checkpoint() reads its inputs again in backward: they are held until release())
+      const eps = wholeSteps && x.requiresGrad ? checkpoint(predict, [held(x)]) : predict(x);
       if (i === last) x0 = scheduler.predOriginalSample(x, eps, t);
       else x = scheduler.step(eps, t, x, { noise: stepNoise() }).prevSample;
     }
@@ -116,5 +126,5 @@ export function sampleWithGradient(s: RewardSampling, cond: Tensor, uncond: Tens
     return { image: pixels.add(1).div(2).clamp(0, 1), stopIndex: j, timestep: timesteps[j] };
   });
   xStop.dispose();
-  return out;
+  return { ...out, release: () => kept.forEach((t) => t.dispose()) };
 }

@@ -29,6 +29,7 @@ import { UNet } from '../models/unet.js';
 import { expected, TreeRewardError } from '../native/errors.js';
 import type { RewardModel } from '../reward/reward-model.js';
 import { parseReflConfig, type ReflConfig } from './config.js';
+import { differentiableScheduler } from './differentiable-scheduler.js';
 import { freezeReward, loadReflReward } from './load-reward.js';
 import { attachLora, loraParameters, mergeLora, saveLora } from './lora.js';
 import { pretrainFromStore, type PretrainSource } from './pretrain-data.js';
@@ -193,7 +194,7 @@ export async function runRefl(configInput: unknown, runtime: ReflRuntime = {}): 
     const ctx: ReflStepContext = {
       models, reward, prompts, negativePrompt: c.sampling.negativePrompt,
       sampling: {
-        scheduler: createScheduler(samplerConfig), steps: c.sampling.steps, method: c.sampling.method,
+        scheduler: differentiableScheduler(createScheduler(samplerConfig)), steps: c.sampling.steps, method: c.sampling.method,
         latentShape: [vae.latentChannels, size / vae.downFactor, size / vae.downFactor],
         guidanceScale: c.sampling.guidanceScale, guidanceWithGradient: c.sampling.guidanceWithGradient, checkpointing: c.train.gradientCheckpointing,
       },
