@@ -1,5 +1,9 @@
 // conv2d.cpp: out (N, Cout, Ho, Wo) = conv(x (N, Cin, H, W), weight (Cout, Cin/G, kh, kw)) + bias (Cout),
-// any kernel size, stride, zero padding and G groups. Per sample and group the convolution is a gemm
+// any kernel size, stride, zero padding and G groups.
+// Fast path (float32, and bfloat16 where the CPU computes it natively): oneDNN's direct convolutions,
+// forward and backward (dnnl_conv2d.cpp); measured against im2col + OpenBLAS on every bench shape it
+// is 1.2-2x faster, reorders to its blocked layouts included.
+// Reference path (float64 always; float32 without oneDNN): per sample and group the convolution is a gemm
 // over the column matrix col (K = Cin/G * kh * kw, P = Ho * Wo) that im2col builds, a tile of output
 // rows at a time (a 1x1, stride-1, unpadded conv uses the input itself as col):
 //   forward   out_g (Cout/G, P) = W_g (Cout/G, K) @ col (K, P) + bias
@@ -9,6 +13,7 @@
 // Accumulation rule: every gradient here is fresh (=); dweight sums over the batch inside the gemm (beta = 1).
 #include <vector>
 
+#include "cpu/dnnl_runtime.h"
 #include "cpu/gemm.h"
 #include "cpu/kernel_util.h"
 
@@ -268,21 +273,30 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, int64_
         " for conv2d but received ", hp, "x", wp, " (input ", shape_str(x_in.shape()), ", padding ", pad_h, ", ", pad_w, ")");
   g.Ho = (hp - g.kh) / g.sh + 1;
   g.Wo = (wp - g.kw) / g.sw + 1;
-  if (lowp(x_in)) return cast(conv2d(up(x_in), up(w_in), up(b_in), stride_h, stride_w, pad_h, pad_w, groups), x_in.dtype());
+  // bf16 computes natively where oneDNN has it, else in f32
+  bool bf16 = x_in.dtype() == DType::BF16 && dnnl_bf16_enabled() && g.N > 0 && g.P() > 0;
+  if (lowp(x_in) && !bf16) return cast(conv2d(up(x_in), up(w_in), up(b_in), stride_h, stride_w, pad_h, pad_w, groups), x_in.dtype());
 
   Tensor x = contiguous(x_in), w = contiguous(w_in), bias = b_in.defined() ? contiguous(b_in) : Tensor();
   Tensor out = empty({g.N, g.Cout, g.Ho, g.Wo}, x.dtype(), x.device());
-  TR_FLOAT_DISPATCH(x.dtype(), T, {
+  DnnlConvShape ds{g.N, g.Cin, g.H, g.W, g.Cout, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.G, g.Ho, g.Wo};
+  bool fast = x.dtype() != DType::F64 && g.P() > 0 &&
+              conv2d_dnnl_forward(bf16, ds, out.raw(), x.raw(), w.raw(), bias.defined() ? bias.raw() : nullptr);
+  if (!fast) TR_FLOAT_DISPATCH(x.dtype(), T, {
     conv2d_forward<T>(out.data<T>(), x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr, g);
   });
 
   if (needs_grad({x_in, w_in, b_in})) {
     bool gx = x_in.requires_grad(), gw = w_in.requires_grad(), gb = b_in.defined() && b_in.requires_grad();
-    Tensor sx = gw ? x.detach() : Tensor(), sw = gx ? w.detach() : Tensor();
+    // oneDNN computes the bias gradient with the weight gradient, from x
+    Tensor sx = gw || (gb && fast) ? x.detach() : Tensor(), sw = gx ? w.detach() : Tensor();
     Shape xs = x.shape(), ws = w.shape();
-    record(out, Op::Conv2d, {x_in, w_in, b_in}, [sx, sw, xs, ws, gx, gw, gb, g](const Tensor& dout) -> std::vector<Tensor> {
+    record(out, Op::Conv2d, {x_in, w_in, b_in}, [sx, sw, xs, ws, gx, gw, gb, g, ds, fast, bf16](const Tensor& dout) -> std::vector<Tensor> {
       DType dt = dout.dtype();
       Tensor dx = gx ? empty(xs, dt) : Tensor(), dw = gw ? empty(ws, dt) : Tensor(), db = gb ? empty({g.Cout}, dt) : Tensor();
+      if (fast && conv2d_dnnl_backward(bf16, ds, gx ? dx.raw() : nullptr, gw ? dw.raw() : nullptr, gb ? db.raw() : nullptr, dout.raw(),
+                                       sx.defined() ? sx.raw() : nullptr, gx ? sw.raw() : nullptr))
+        return {dx, dw, db};
       TR_FLOAT_DISPATCH(dt, T, {
         if (gw) conv2d_backward_weight<T>(dw.data<T>(), dout.data<T>(), sx.data<T>(), g);
         if (gx) conv2d_backward_input<T>(dx.data<T>(), dout.data<T>(), sw.data<T>(), g);

@@ -6,13 +6,25 @@
 // linearly with sequence length. q (B, H, Sq, D), k and v (B, H, Skv, D), mask additive and
 // broadcastable to (B, H, Sq, Skv) or undefined. Work is split over (batch, head, query tile)
 // forward and over (batch, head, key tile) backward: dK and dV rows belong to one job, dQ is summed
-// in per-thread buffers.
+// in per-thread buffers, then added in a fixed order (the result does not depend on timing).
+//
+// Two implementations of the one scheme:
+//  - the fast path (float32 on AVX-512 targets): every tile is held transposed, queries along the
+//    16 lanes of a vector (St = K Q^T is (keys x queries)), so the softmax's row max and row sum are
+//    plain vertical vector ops and the head dim D needs no padding; all six tile products are the
+//    one micro-kernel vec::mac (A read by scalar broadcasts with any strides, so K^T and V^T need no
+//    copies); exp is vec::exp512. Q^T (scaled) and dO^T are packed once per backward.
+//  - the plain loops below it: the reference the fast path is tested against, and the float64 path.
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <functional>
 #include <limits>
-#include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/kernel_util.h"
+#include "cpu/vec_avx512.h"
 
 namespace tr {
 
@@ -110,6 +122,50 @@ void flash_forward(T* O, T* LSE, const T* Q, const T* K, const T* V, const Dims&
   });
 }
 
+// The backward's work split: the (batch-head, key tile) pairs, bh-major, in one contiguous run per
+// thread ("chunk"). body(chunk, bh, kt0, kt1, dq) runs key tiles [kt0, kt1) of batch-head bh and adds
+// their dQ contributions to dq (Sq x D, row-major): the batch-head's rows of dQ itself when the chunk
+// runs all of its key tiles (no other chunk touches them), else a zeroed buffer that is added to dQ
+// after all chunks, in chunk order. So the result depends on the thread count but not on timing.
+template <typename T>
+void over_key_tiles(const Dims& n, int64_t ktiles, T* dQ, const std::function<void(int64_t, int64_t, int64_t, int64_t, T*)>& body) {
+  int64_t BH = n.B * n.H, jobs = BH * ktiles, per_bh = n.Sq * n.D;
+  std::memset(dQ, 0, sizeof(T) * BH * per_bh);
+  if (jobs == 0) return;
+  int64_t per = (jobs + num_threads() - 1) / num_threads(), chunks = (jobs + per - 1) / per;
+  auto tiles_of = [&](int64_t c, int64_t bh, int64_t& kt0, int64_t& kt1) {
+    kt0 = std::max(c * per, bh * ktiles) - bh * ktiles;
+    kt1 = std::min(std::min(jobs, (c + 1) * per), (bh + 1) * ktiles) - bh * ktiles;
+    return kt0 > 0 || kt1 < ktiles;  // shared with another chunk
+  };
+  // the parts of shared batch-heads: at most the first and the last of each chunk (tensors: the memory tests see them)
+  std::vector<Tensor> parts(2 * chunks);
+  std::vector<int64_t> part_bh(2 * chunks);
+  for (int64_t c = 0; c < chunks; ++c) {
+    int64_t ends[2] = {c * per / ktiles, (std::min(jobs, (c + 1) * per) - 1) / ktiles}, kt0, kt1;
+    for (int e = 0; e < 2; ++e)
+      if ((e == 0 || ends[1] != ends[0]) && tiles_of(c, ends[e], kt0, kt1)) {
+        parts[2 * c + e] = zeros({per_bh}, std::is_same_v<T, double> ? DType::F64 : DType::F32);
+        part_bh[2 * c + e] = ends[e];
+      }
+  }
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t bh = c * per / ktiles; bh <= (std::min(jobs, (c + 1) * per) - 1) / ktiles; ++bh) {
+        int64_t kt0, kt1;
+        T* dq = dQ + bh * per_bh;
+        if (tiles_of(c, bh, kt0, kt1)) dq = (parts[2 * c].defined() && part_bh[2 * c] == bh ? parts[2 * c] : parts[2 * c + 1]).data<T>();
+        body(c, bh, kt0, kt1, dq);
+      }
+  });
+  for (int64_t i = 0; i < 2 * chunks; ++i)
+    if (parts[i].defined()) {
+      T* dst = dQ + part_bh[i] * per_bh;
+      const T* src = parts[i].data<T>();
+      for (int64_t j = 0; j < per_bh; ++j) dst[j] += src[j];
+    }
+}
+
 template <typename T>
 void flash_backward(T* dQ, T* dK, T* dV, const T* dO, const T* Q, const T* K, const T* V, const T* O, const T* LSE,
                     const Dims& n, T scale, const MaskView& mv) {
@@ -122,23 +178,17 @@ void flash_backward(T* dQ, T* dK, T* dV, const T* dO, const T* Q, const T* K, co
       delta_all[i] = dl;
     }
   });
-  std::memset(dQ, 0, sizeof(T) * n.B * n.H * n.Sq * n.D);
   int64_t ktiles = (n.Skv + kTileK - 1) / kTileK;
-  std::mutex dq_mutex;
-  // Jobs are (batch-head, key tile): each owns its dK, dV rows; dQ is summed in a per-thread buffer
-  // over the batch-heads the thread's range touches, then added under a lock.
-  parallel_for(n.B * n.H * ktiles, 1, [&](int64_t begin, int64_t end) {
+  // Jobs are (batch-head, key tile): each owns its dK, dV rows; dQ is summed per chunk of jobs, (Sq, D) per batch-head.
+  over_key_tiles<T>(n, ktiles, dQ, [&](int64_t, int64_t bh, int64_t kt0, int64_t kt1, T* dQb) {
     std::vector<T> S(kTileQ * kTileK), Kt(n.D * kTileK), Vt(n.D * kTileK), dP(kTileQ * kTileK);
-    int64_t bh_first = begin / ktiles, bh_last = (end - 1) / ktiles;
-    std::vector<T> dq_local(static_cast<size_t>((bh_last - bh_first + 1) * n.Sq * n.D), T(0));
-    for (int64_t job = begin; job < end; ++job) {
-      int64_t bh = job / ktiles, k0 = (job % ktiles) * kTileK, b = bh / n.H, h = bh % n.H;
+    for (int64_t kt = kt0; kt < kt1; ++kt) {
+      int64_t k0 = kt * kTileK, b = bh / n.H, h = bh % n.H;
       int64_t rk = std::min(kTileK, n.Skv - k0);
       const T* Qb = Q + bh * n.Sq * n.D;
       const T* Kb = K + bh * n.Skv * n.D;
       const T* dOb = dO + bh * n.Sq * n.D;
       const T* delta = delta_all.data() + bh * n.Sq;
-      T* dQb = dq_local.data() + (bh - bh_first) * n.Sq * n.D;
       T* dKb = dK + bh * n.Skv * n.D;
       T* dVb = dV + bh * n.Skv * n.D;
       std::memset(dKb + k0 * n.D, 0, sizeof(T) * rk * n.D);
@@ -196,10 +246,212 @@ void flash_backward(T* dQ, T* dK, T* dV, const T* dO, const T* Q, const T* K, co
         }
       }
     }
-    std::lock_guard<std::mutex> lock(dq_mutex);
-    T* dst = dQ + bh_first * n.Sq * n.D;
-    for (size_t i = 0; i < dq_local.size(); ++i) dst[i] += dq_local[i];
   });
+}
+
+#ifdef TR_HAVE_AVX512
+// ---- the fast path: float32, AVX-512 -------------------------------------------------------------
+// Tiles are transposed: queries run along the vector lanes, kQ queries (four vectors) per tile. Key
+// tiles are as even as the sequence allows, at most kKmax keys (77 keys make one tile of 77, not 64 + 13).
+namespace fast {
+constexpr int64_t kQ = 64;
+constexpr int64_t kKmax = 128;
+using vec::exp512;
+using vec::lanes;
+using vec::mac;
+using vec::transpose16;
+
+inline int64_t round16(int64_t x) { return (x + 15) / 16 * 16; }
+
+struct KeyTiles {
+  int64_t count, size;  // tile t covers keys [t * size, min(Skv, (t + 1) * size))
+};
+inline KeyTiles key_tiles(int64_t Skv) {
+  int64_t count = (Skv + kKmax - 1) / kKmax;
+  return {count, (Skv + count - 1) / count};
+}
+
+// St (rk x kQ) += mask(q0 + r, k0 + c) for the rq live queries.
+void add_mask(float* St, const MaskView& mv, int64_t b, int64_t h, int64_t q0, int64_t rq, int64_t k0, int64_t rk) {
+  const float* base = static_cast<const float*>(mv.base) + b * mv.sb + h * mv.sh + q0 * mv.sq;
+  for (int64_t c = 0; c < rk; ++c) {
+    const float* m = base + (k0 + c) * mv.sk;
+    float* s = St + c * kQ;
+    if (mv.sq == 0) {
+      __m512 mc = _mm512_set1_ps(m[0]);
+      for (int64_t r = 0; r < round16(rq); r += 16) _mm512_storeu_ps(s + r, _mm512_add_ps(_mm512_loadu_ps(s + r), mc));
+    } else {
+      for (int64_t r = 0; r < rq; ++r) s[r] += m[r * mv.sq];
+    }
+  }
+}
+
+// Qt (D x kQ) = scale * Q^T for the rq rows of Q (rq x D); zero beyond rq, up to the vector boundary.
+void pack_transposed(float* Qt, const float* Q, int64_t rq, int64_t D, float scale) {
+  for (int64_t r0 = 0; r0 < rq; r0 += 16)
+    for (int64_t d0 = 0; d0 < D; d0 += 16)
+      transpose16(Qt + d0 * kQ + r0, kQ, Q + r0 * D + d0, D, std::min<int64_t>(16, rq - r0), std::min<int64_t>(16, D - d0), lanes(16), scale);
+}
+
+// One query tile [q0, q0 + rq) of one batch-head: O rows and their log-sum-exp.
+void forward_tile(float* O, float* LSE, const float* Q, const float* K, const float* V, const Dims& n, float scale,
+                  const MaskView& mv, int64_t bh, int64_t q0, float* Qt, float* St, float* Ot) {
+  int64_t rq = std::min(kQ, n.Sq - q0), W = round16(rq), nv = W / 16, D = n.D, b = bh / n.H, h = bh % n.H;
+  const float* Kb = K + bh * n.Skv * D;
+  const float* Vb = V + bh * n.Skv * D;
+  pack_transposed(Qt, Q + (bh * n.Sq + q0) * D, rq, D, scale);
+  for (int64_t d = 0; d < D; ++d) std::memset(Ot + d * kQ, 0, sizeof(float) * W);
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __m512 m[kQ / 16], l[kQ / 16];
+  for (int v = 0; v < kQ / 16; ++v) m[v] = ninf, l[v] = _mm512_setzero_ps();
+  KeyTiles kt = key_tiles(n.Skv);
+  for (int64_t k0 = 0; k0 < n.Skv; k0 += kt.size) {
+    int64_t rk = std::min(kt.size, n.Skv - k0);
+    // 1. St = K_j (rk x D) @ Qt (D x W): the scaled scores, keys by queries
+    mac(St, kQ, Kb + k0 * D, D, 1, Qt, kQ, rk, D, W, false);
+    if (mv.base) add_mask(St, mv, b, h, q0, rq, k0, rk);
+    // 2. online softmax down each query's column: new max, P = exp(S - max), rescale the running sums
+    for (int64_t v = 0; v < nv; ++v) {
+      float* s = St + 16 * v;
+      __m512 mx = m[v];
+      for (int64_t c = 0; c < rk; ++c) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + c * kQ));
+      __m512 mu = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(mx, ninf, _CMP_EQ_OQ), mx, _mm512_setzero_ps());  // fully masked: 0
+      __m512 corr = exp512(_mm512_sub_ps(m[v], mu)), sum = _mm512_setzero_ps();
+      for (int64_t c = 0; c < rk; ++c) {
+        __m512 p = exp512(_mm512_sub_ps(_mm512_loadu_ps(s + c * kQ), mu));
+        _mm512_storeu_ps(s + c * kQ, p);
+        sum = _mm512_add_ps(sum, p);
+      }
+      l[v] = _mm512_fmadd_ps(l[v], corr, sum);
+      m[v] = mx;
+      for (int64_t d = 0; d < D; ++d) _mm512_storeu_ps(Ot + d * kQ + 16 * v, _mm512_mul_ps(_mm512_loadu_ps(Ot + d * kQ + 16 * v), corr));
+    }
+    // 3. Ot (D x W) += V_j^T (D x rk) @ P^T (rk x W)
+    mac(Ot, kQ, Vb + k0 * D, 1, D, St, kQ, D, rk, W, true);
+  }
+  // 4. O = Ot^T / l, LSE = max + log(l); a fully masked row (l = 0) gives NaN, as the plain softmax does
+  alignas(64) float mm[kQ], ll[kQ];
+  const __m512 nan = _mm512_set1_ps(std::numeric_limits<float>::quiet_NaN());
+  for (int64_t v = 0; v < nv; ++v) {
+    _mm512_store_ps(ll + 16 * v, l[v]);
+    _mm512_store_ps(mm + 16 * v, m[v]);
+    __m512 inv = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(l[v], _mm512_setzero_ps(), _CMP_GT_OQ), nan, _mm512_div_ps(_mm512_set1_ps(1.0f), l[v]));
+    for (int64_t d = 0; d < D; ++d) _mm512_storeu_ps(Ot + d * kQ + 16 * v, _mm512_mul_ps(_mm512_loadu_ps(Ot + d * kQ + 16 * v), inv));
+  }
+  for (int64_t r = 0; r < rq; ++r) LSE[bh * n.Sq + q0 + r] = mm[r] + std::log(ll[r]);
+  float* Ob = O + (bh * n.Sq + q0) * D;
+  for (int64_t d0 = 0; d0 < D; d0 += 16)
+    for (int64_t r0 = 0; r0 < rq; r0 += 16) {
+      int64_t dd = std::min<int64_t>(16, D - d0);
+      transpose16(Ob + r0 * D + d0, D, Ot + d0 * kQ + r0, kQ, dd, std::min<int64_t>(16, rq - r0), lanes(dd));
+    }
+}
+
+void flash_forward(float* O, float* LSE, const float* Q, const float* K, const float* V, const Dims& n, float scale,
+                   const MaskView& mv) {
+  int64_t qtiles = (n.Sq + kQ - 1) / kQ;
+  parallel_for(n.B * n.H * qtiles, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> Qt(n.D * kQ), St(kKmax * kQ), Ot(n.D * kQ);
+    for (int64_t job = begin; job < end; ++job)
+      forward_tile(O, LSE, Q, K, V, n, scale, mv, job / qtiles, (job % qtiles) * kQ, Qt.data(), St.data(), Ot.data());
+  });
+}
+
+void flash_backward(float* dQ, float* dK, float* dV, const float* dO, const float* Q, const float* K, const float* V, const float* O,
+                    const float* LSE, const Dims& n, float scale, const MaskView& mv) {
+  KeyTiles kt = key_tiles(n.Skv);
+  int64_t D = n.D, qtiles = (n.Sq + kQ - 1) / kQ, tile = D * kQ;
+  // Per chunk, for the batch-head it runs: Qt = scale Q^T and dOt = dO^T per query tile (D x kQ), the
+  // log-sum-exp (+inf beyond the live rows, so their P is 0), Delta = rowsum(dO * O) (0 beyond), and
+  // dQ^T summed per query tile (D x kQ), added to dQ's rows when the batch-head is done.
+  int64_t per_chunk = qtiles * (3 * tile + 2 * kQ);
+  std::vector<Tensor> packs;
+  for (int t = 0; t < num_threads(); ++t) packs.push_back(empty({per_chunk}, DType::F32));
+  over_key_tiles<float>(n, kt.count, dQ, [&](int64_t chunk, int64_t bh, int64_t kt0, int64_t kt1, float* dq) {
+    float* Qt_all = packs[chunk].data<float>();
+    float* dOt_all = Qt_all + qtiles * tile;
+    float* dqt = dOt_all + qtiles * tile;
+    float* lse_p = dqt + qtiles * tile;
+    float* delta_p = lse_p + qtiles * kQ;
+    std::memset(dqt, 0, sizeof(float) * qtiles * tile);
+    for (int64_t qt = 0; qt < qtiles; ++qt) {
+      int64_t q0 = qt * kQ, rq = std::min(kQ, n.Sq - q0), row = bh * n.Sq + q0;
+      pack_transposed(Qt_all + qt * tile, Q + row * D, rq, D, scale);
+      pack_transposed(dOt_all + qt * tile, dO + row * D, rq, D, 1.0f);
+      for (int64_t r = 0; r < kQ; ++r) {
+        __m512 dl = _mm512_setzero_ps();
+        if (r < rq)
+          for (int64_t d = 0; d < D; d += 16) {
+            __mmask16 m = lanes(D - d);
+            dl = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, dO + (row + r) * D + d), _mm512_maskz_loadu_ps(m, O + (row + r) * D + d), dl);
+          }
+        delta_p[qt * kQ + r] = _mm512_reduce_add_ps(dl);
+        lse_p[qt * kQ + r] = r < rq ? LSE[row + r] : std::numeric_limits<float>::infinity();
+      }
+    }
+    alignas(64) float St[kKmax * kQ], dPt[kKmax * kQ];
+    int64_t b = bh / n.H, h = bh % n.H;
+    for (int64_t j = kt0; j < kt1; ++j) {
+      int64_t k0 = j * kt.size, rk = std::min(kt.size, n.Skv - k0);
+      const float* Kj = K + (bh * n.Skv + k0) * D;
+      const float* Vj = V + (bh * n.Skv + k0) * D;
+      float* dKj = dK + (bh * n.Skv + k0) * D;
+      float* dVj = dV + (bh * n.Skv + k0) * D;
+      std::memset(dKj, 0, sizeof(float) * rk * D);
+      std::memset(dVj, 0, sizeof(float) * rk * D);
+      for (int64_t qt = 0; qt < qtiles; ++qt) {
+        int64_t q0 = qt * kQ, rq = std::min(kQ, n.Sq - q0), W = round16(rq);
+        const float* Qi = Q + (bh * n.Sq + q0) * D;
+        const float* dOi = dO + (bh * n.Sq + q0) * D;
+        // P^T = exp(K_j Qt - lse)
+        mac(St, kQ, Kj, D, 1, Qt_all + qt * tile, kQ, rk, D, W, false);
+        if (mv.base) add_mask(St, mv, b, h, q0, rq, k0, rk);
+        for (int64_t r = 0; r < W; r += 16) {
+          __m512 lse = _mm512_loadu_ps(lse_p + qt * kQ + r);
+          for (int64_t c = 0; c < rk; ++c) _mm512_store_ps(St + c * kQ + r, exp512(_mm512_sub_ps(_mm512_load_ps(St + c * kQ + r), lse)));
+        }
+        // dV_j (rk x D) += P^T (rk x rq) @ dO_i (rq x D)
+        mac(dVj, D, St, kQ, 1, dOi, D, rk, rq, D, true);
+        // dP^T = V_j dO_i^T; dS^T = P^T (dP^T - Delta) scale
+        mac(dPt, kQ, Vj, D, 1, dOt_all + qt * tile, kQ, rk, D, W, false);
+        __m512 sc = _mm512_set1_ps(scale);
+        for (int64_t r = 0; r < W; r += 16) {
+          __m512 delta = _mm512_loadu_ps(delta_p + qt * kQ + r);
+          for (int64_t c = 0; c < rk; ++c) {
+            float* dp = dPt + c * kQ + r;
+            __m512 p = _mm512_load_ps(St + c * kQ + r);
+            _mm512_store_ps(dp, _mm512_mul_ps(_mm512_mul_ps(p, _mm512_sub_ps(_mm512_load_ps(dp), delta)), sc));
+          }
+        }
+        // dK_j (rk x D) += dS^T (rk x rq) @ Q_i (rq x D); dQ_i^T (D x W) += K_j^T (D x rk) @ dS^T (rk x W)
+        mac(dKj, D, dPt, kQ, 1, Qi, D, rk, rq, D, true);
+        mac(dqt + qt * tile, kQ, Kj, 1, D, dPt, kQ, D, rk, W, true);
+      }
+    }
+    for (int64_t qt = 0; qt < qtiles; ++qt) {
+      int64_t q0 = qt * kQ, rq = std::min(kQ, n.Sq - q0);
+      for (int64_t d0 = 0; d0 < D; d0 += 16)
+        for (int64_t r0 = 0; r0 < rq; r0 += 16) {
+          int64_t dd = std::min<int64_t>(16, D - d0);
+          transpose16(dq + (q0 + r0) * D + d0, D, dqt + qt * tile + d0 * kQ + r0, kQ, dd, std::min<int64_t>(16, rq - r0), lanes(dd), 1.0f, true);
+        }
+    }
+  });
+}
+}  // namespace fast
+#endif
+
+// The fast path takes float32 on AVX-512 targets; TREEREWARD_ATTENTION=plain forces the loops (for A/B timing).
+bool use_fast(DType dt, const Dims& n) {
+#ifdef TR_HAVE_AVX512
+  static const bool forced_plain = [] {
+    const char* e = std::getenv("TREEREWARD_ATTENTION");
+    return e && std::string(e) == "plain";
+  }();
+  return dt == DType::F32 && !forced_plain && n.Sq > 0 && n.Skv > 0 && n.D > 0;
+#else
+  return false;
+#endif
 }
 
 MaskView mask_view(const Tensor& mask, const Dims& n) {
@@ -243,15 +495,26 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
   Tensor out = empty(q.shape(), q.dtype());
   Tensor lse = empty({n.B, n.H, n.Sq}, q.dtype());
   MaskView mv = mask_view(mask, n);
-  TR_FLOAT_DISPATCH(q.dtype(), T, {
+  bool fast = use_fast(q.dtype(), n);
+#ifdef TR_HAVE_AVX512
+  if (fast) fast::flash_forward(out.data<float>(), lse.data<float>(), q.data<float>(), k.data<float>(), v.data<float>(), n, static_cast<float>(scale), mv);
+#endif
+  if (!fast) TR_FLOAT_DISPATCH(q.dtype(), T, {
     flash_forward<T>(out.data<T>(), lse.data<T>(), q.data<T>(), k.data<T>(), v.data<T>(), n, static_cast<T>(scale), mv);
   });
   if (needs_grad({q_in, k_in, v_in})) {
     // Saved: q, k, v, the output and the log-sum-exp (and the mask, an input).
     Tensor sq = q.detach(), sk = k.detach(), sv = v.detach(), so = out.detach(), sm = mask;
-    record(out, Op::Attention, {q_in, k_in, v_in}, [sq, sk, sv, so, lse, sm, n, scale](const Tensor& dout) -> std::vector<Tensor> {
+    record(out, Op::Attention, {q_in, k_in, v_in}, [sq, sk, sv, so, lse, sm, n, scale, fast](const Tensor& dout) -> std::vector<Tensor> {
       Tensor dq = empty(sq.shape(), sq.dtype()), dk = empty(sk.shape(), sk.dtype()), dv = empty(sv.shape(), sv.dtype());
       MaskView m = mask_view(sm, n);
+#ifdef TR_HAVE_AVX512
+      if (fast) {
+        fast::flash_backward(dq.data<float>(), dk.data<float>(), dv.data<float>(), dout.data<float>(), sq.data<float>(), sk.data<float>(),
+                             sv.data<float>(), so.data<float>(), lse.data<float>(), n, static_cast<float>(scale), m);
+        return {dq, dk, dv};
+      }
+#endif
       TR_FLOAT_DISPATCH(sq.dtype(), T, {
         flash_backward<T>(dq.data<T>(), dk.data<T>(), dv.data<T>(), dout.data<T>(), sq.data<T>(), sk.data<T>(), sv.data<T>(),
                           so.data<T>(), lse.data<T>(), n, static_cast<T>(scale), m);

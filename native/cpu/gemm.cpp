@@ -1,5 +1,8 @@
-// gemm.cpp: matrix product kernels: CBLAS when available, a blocked portable kernel otherwise.
+// gemm.cpp: matrix product dispatch: oneDNN for large float32 and all bf16 products when it is
+// loaded, CBLAS when available, a blocked portable kernel otherwise.
 #include "cpu/gemm.h"
+
+#include "cpu/dnnl_runtime.h"
 
 #include <algorithm>
 #include <vector>
@@ -18,6 +21,23 @@ bool gemm_uses_blas() {
 #else
   return false;
 #endif
+}
+
+const char* gemm_backend() { return dnnl_enabled() ? "onednn" : gemm_uses_blas() ? "openblas" : "portable"; }
+
+namespace {
+// Below this many multiply-adds oneDNN's per-call cost (memory objects, a stream wait: a few
+// microseconds) outweighs its faster kernel, and OpenBLAS (or the portable kernel) is used.
+constexpr int64_t kDnnlMinMacs = int64_t(1) << 18;
+}  // namespace
+
+bool gemm_bf16_native() { return dnnl_bf16_enabled(); }
+
+bool gemm_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t* A, int64_t lda, const uint16_t* B,
+               int64_t ldb, float beta, uint16_t* C, int64_t ldc, const uint16_t* bias) {
+  if (M == 0 || N == 0) return true;
+  if (K == 0) return false;  // nothing native to do; the caller's widened path fills C
+  return gemm_dnnl(GemmType::BF16, GemmType::BF16, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, GemmType::BF16);
 }
 
 template <typename T>
@@ -60,6 +80,9 @@ template <>
 void gemm<float>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
                  int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
+  if (M * N * K >= kDnnlMinMacs &&
+      gemm_dnnl(GemmType::F32, GemmType::F32, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr, GemmType::F32))
+    return;
 #ifdef TR_HAVE_CBLAS
   if (K > 0) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),

@@ -1,5 +1,6 @@
 // matmul.cpp: (..., M, K) @ (..., K, N) with broadcast batch dims. Transposed views are passed to
 // gemm as transposes (no copy). Backward: dA = dC @ B^T, dB = A^T @ dC, summed over broadcast batches.
+// bf16 @ bf16 runs natively (gemm_bf16: oneDNN, f32 accumulation) where the CPU has bf16 products.
 #include "cpu/gemm.h"
 #include "cpu/kernel_util.h"
 
@@ -45,18 +46,35 @@ void matmul_into(const Tensor& out, Tensor a, Tensor b) {
     return st;
   };
   Shape sa = batch_strides(a), sb = batch_strides(b);
+  auto offsets = [&](int64_t i, int64_t& oa, int64_t& ob) {
+    oa = 0, ob = 0;
+    int64_t rem = i;
+    for (int d = nb - 1; d >= 0; --d) {
+      int64_t idx = rem % batch[d];
+      rem /= batch[d];
+      oa += idx * sa[d];
+      ob += idx * sb[d];
+    }
+  };
+  if (out.dtype() == DType::BF16) {  // native bf16 (matmul() only comes here when gemm_bf16_native())
+    const uint16_t* pa = a.data<uint16_t>();
+    const uint16_t* pb = b.data<uint16_t>();
+    uint16_t* pc = out.data<uint16_t>();
+    for (int64_t i = 0; i < nbatch; ++i) {
+      int64_t oa, ob;
+      offsets(i, oa, ob);
+      check(gemm_bf16(ta, tb, M, N, K, 1.0f, pa + oa, lda, pb + ob, ldb, 0.0f, pc + i * M * N, N), ErrorCode::INTERNAL,
+            "Expected a native bf16 product for matmul but none is available");
+    }
+    return;
+  }
   TR_FLOAT_DISPATCH(out.dtype(), T, {
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* pc = out.data<T>();
     for (int64_t i = 0; i < nbatch; ++i) {
-      int64_t oa = 0, ob = 0, rem = i;
-      for (int d = nb - 1; d >= 0; --d) {
-        int64_t idx = rem % batch[d];
-        rem /= batch[d];
-        oa += idx * sa[d];
-        ob += idx * sb[d];
-      }
+      int64_t oa, ob;
+      offsets(i, oa, ob);
       gemm<T>(ta, tb, M, N, K, T(1), pa + oa, lda, pb + ob, ldb, T(0), pc + i * M * N, N);
     }
   });
@@ -72,7 +90,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check_cpu(b, "matmul");
   check(a.rank() >= 1 && b.rank() >= 1, ErrorCode::SHAPE_MISMATCH, "Expected tensors of rank >= 1 for matmul but received ",
         shape_str(a.shape()), " and ", shape_str(b.shape()));
-  if (lowp(a) || lowp(b)) return cast(matmul(up(a), up(b)), a.dtype());
+  // bf16 x bf16 computes natively (oneDNN, f32 accumulation) where the CPU can; other low precision in f32
+  bool native_bf16 = a.dtype() == DType::BF16 && b.dtype() == DType::BF16 && gemm_bf16_native() && a.shape().back() > 0;
+  if ((lowp(a) || lowp(b)) && !native_bf16) return cast(matmul(up(a), up(b)), a.dtype());
   if (a.rank() == 1) {
     Tensor o = matmul(reshape(a, {1, a.shape()[0]}), b);
     Shape s = o.shape();
