@@ -21,6 +21,9 @@ export async function main(argv: string[]): Promise<void> {
     import('./refl.js'),
     import('./pretrain.js'),
     import('./reward.js'),
+    import('./eval.js'),
+    import('./report.js'),
+    import('./demo.js'),
   ]);
   for (const m of modules) m.register(program);
   await program.parseAsync(argv);
