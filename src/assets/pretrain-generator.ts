@@ -46,8 +46,10 @@ export interface PretrainGeneratorOptions {
   config?: string;
   vaeSteps: number;
   unetSteps: number;
-  /** Images per step. Defaults to 16. */
+  /** Images per UNet step. Defaults to 16. */
   batch?: number;
+  /** Images per VAE step (its steps cost more: it works at full resolution). Defaults to batch. */
+  vaeBatch?: number;
   /** Defaults to 0. */
   seed?: number;
   /** Distinct training scenes, cycled through epoch by epoch. Defaults to 50000. */
@@ -83,6 +85,7 @@ interface RunSettings {
   config: GeneratorConfig;
   seed: number;
   batch: number;
+  vaeBatch: number;
   scenes: number;
   vaeSteps: number;
   unetSteps: number;
@@ -99,6 +102,7 @@ export interface GeneratorRunJson {
   command: string;
   seed: number;
   batch: number;
+  vaeBatch: number;
   scenes: number;
   heldOutCombos: string[];
   parameters: { unet: number; vae: number; textEncoder: number };
@@ -183,11 +187,11 @@ export async function pretrainGenerator(options: PretrainGeneratorOptions): Prom
   const { out } = options;
   const log = options.log ?? (() => {});
   const settings: RunSettings = {
-    format: 'treereward-generator-run/1', configName, config, seed: options.seed ?? 0, batch: options.batch ?? 16, scenes: options.scenes ?? 50000,
+    format: 'treereward-generator-run/1', configName, config, seed: options.seed ?? 0, batch: options.batch ?? 16, vaeBatch: options.vaeBatch ?? options.batch ?? 16, scenes: options.scenes ?? 50000,
     vaeSteps: options.vaeSteps, unetSteps: options.unetSteps, vaeLr: options.vaeLr ?? 1e-3, unetLr: options.unetLr ?? 3e-4,
     klWeight: options.klWeight ?? 1e-6, captionDropRate: options.captionDropRate ?? 0.1,
   };
-  for (const k of ['vaeSteps', 'unetSteps', 'batch', 'scenes'] as const) {
+  for (const k of ['vaeSteps', 'unetSteps', 'batch', 'vaeBatch', 'scenes'] as const) {
     if (!Number.isInteger(settings[k]) || settings[k] < 1) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a positive integer for ${k} but received ${settings[k]}`);
   }
   checkRunSettings(out, settings, 'generator');
@@ -220,7 +224,7 @@ export async function pretrainGenerator(options: PretrainGeneratorOptions): Prom
       last = performance.now();
     };
     await trainInSegments((signal, onStep) => trainVae(vae, data, {
-      steps: settings.vaeSteps, batchSize: batch, learningRate: settings.vaeLr, warmupSteps: warmup(settings.vaeSteps), klWeight: settings.klWeight,
+      steps: settings.vaeSteps, batchSize: settings.vaeBatch, learningRate: settings.vaeLr, warmupSteps: warmup(settings.vaeSteps), klWeight: settings.klWeight,
       seed, checkpointDir: dirs.vae, checkpointEvery: every, resume: true, signal, onProgress: record('vae', onStep),
     }), sampleEvery, vaeSheet, options.signal);
     const vaeJson = path.join(out, 'vae.json');
@@ -268,7 +272,7 @@ export async function pretrainGenerator(options: PretrainGeneratorOptions): Prom
       await writeSheet(path.join(out, 'acceptance.png'), contactSheet(measured.samples.map((s) => s.generated), measured.samples.map((s) => s.rendered)));
     }
     const json: GeneratorRunJson = {
-      format: 'treereward-world-generator/1', configName, config, command: options.command ?? '', seed, batch, scenes: settings.scenes,
+      format: 'treereward-world-generator/1', configName, config, command: options.command ?? '', seed, batch, vaeBatch: settings.vaeBatch, scenes: settings.scenes,
       heldOutCombos: HELD_OUT_COMBOS.map((c) => `${c.color} ${c.shape}`),
       parameters: { unet: parameterCount(trained.models.unet), vae: parameterCount(trained.models.vae), textEncoder: parameterCount(trained.models.textEncoder) },
       vae: { ...vaeSummary, lr: settings.vaeLr, klWeight: settings.klWeight, scalingFactor },

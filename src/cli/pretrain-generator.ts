@@ -33,6 +33,7 @@ interface CommonOptions {
 interface PretrainOptions extends CommonOptions {
   config: string;
   vaeSteps: string;
+  vaeBatch?: string;
   unetSteps: string;
   scenes: string;
   vaeLr?: string;
@@ -157,6 +158,7 @@ export function register(program: Command): void {
   common(pretrain.command('generator').description("the world's base generator (the stand-in for SD1.5): a VAE, then a UNet with its text encoder (eq. 1) on rendered scenes"))
     .option('--config <name|json>', `model size: ${configs.join(', ')}, or a JSON object or file { base, size, unet, vae, text }`, 'world')
     .option('--vae-steps <n>', 'VAE optimizer steps', '600')
+    .option('--vae-batch <n>', 'images per VAE step (defaults to --batch)')
     .option('--unet-steps <n>', 'UNet optimizer steps', '3000')
     .option('--scenes <n>', 'distinct training scenes, cycled through', '50000')
     .option('--vae-lr <x>', 'peak learning rate of the VAE (defaults to 1e-3)')
@@ -167,13 +169,14 @@ export function register(program: Command): void {
         ...c,
         config: nonEmpty(opts.config, '--config'),
         vaeSteps: positiveInt(opts.vaeSteps, '--vae-steps'),
+        vaeBatch: positiveInt(opts.vaeBatch ?? opts.batch, '--vae-batch'),
         unetSteps: positiveInt(opts.unetSteps, '--unet-steps'),
         scenes: positiveInt(opts.scenes, '--scenes'),
         vaeLr: opts.vaeLr === undefined ? undefined : positiveNumber(opts.vaeLr, '--vae-lr'),
         unetLr: opts.unetLr === undefined ? undefined : positiveNumber(opts.unetLr, '--unet-lr'),
       };
       const command = ['treereward', 'pretrain', 'generator', '--out', quote(nonEmpty(opts.out, '--out')), '--config', quote(o.config),
-        '--vae-steps', String(o.vaeSteps), '--unet-steps', String(o.unetSteps), '--scenes', String(o.scenes),
+        '--vae-steps', String(o.vaeSteps), '--vae-batch', String(o.vaeBatch), '--unet-steps', String(o.unetSteps), '--scenes', String(o.scenes),
         ...(o.vaeLr ? ['--vae-lr', String(o.vaeLr)] : []), ...(o.unetLr ? ['--unet-lr', String(o.unetLr)] : []), ...canonicalTail(c)].join(' ');
       const report = await withProgress(opts.json ?? false, { vae: o.vaeSteps, unet: o.unetSteps }, (h) => pretrainGenerator({ ...o, command, ...h }));
       if (opts.json) console.log(JSON.stringify(report, null, 2));
