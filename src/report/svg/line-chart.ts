@@ -30,7 +30,12 @@ function ticks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toFixed(2));
+/** Tick labels with as many decimals as the step between ticks needs. */
+function formatter(values: number[]): (v: number) => string {
+  const step = values.length > 1 ? Math.abs(values[1]! - values[0]!) : 1;
+  const decimals = Math.max(0, Math.min(4, -Math.floor(Math.log10(step) + 1e-9) + (step / 10 ** Math.floor(Math.log10(step)) === 2.5 ? 1 : 0)));
+  return (v) => v.toFixed(decimals);
+}
 
 export function lineChart(series: readonly LineSeries[], options: { title: string; xLabel: string; yLabel: string; smooth?: number }): string {
   const W = 560, H = 320, L = 62, Rm = 150, T = 30, B = 46;
@@ -49,11 +54,13 @@ export function lineChart(series: readonly LineSeries[], options: { title: strin
   const X = (x: number) => L + (pw * (x - x0)) / (x1 - x0 || 1);
   const Y = (y: number) => T + ph - (ph * (y - y0)) / (y1 - y0);
   const parts: string[] = [];
-  for (const t of ticks(y0, y1)) {
+  const yTicks = ticks(y0, y1), xTicks = ticks(x0, x1);
+  const fy = formatter(yTicks), fx = formatter(xTicks);
+  for (const t of yTicks) {
     parts.push(`<line x1="${L}" x2="${L + pw}" y1="${n(Y(t))}" y2="${n(Y(t))}" stroke="#eceef1"/>`);
-    parts.push(`<text x="${L - 6}" y="${n(Y(t) + 4)}" font-size="10" text-anchor="end" fill="#6b7079">${fmt(t)}</text>`);
+    parts.push(`<text x="${L - 6}" y="${n(Y(t) + 4)}" font-size="10" text-anchor="end" fill="#6b7079">${fy(t)}</text>`);
   }
-  for (const t of ticks(x0, x1)) parts.push(`<text x="${n(X(t))}" y="${T + ph + 16}" font-size="10" text-anchor="middle" fill="#6b7079">${fmt(t)}</text>`);
+  for (const t of xTicks) parts.push(`<text x="${n(X(t))}" y="${T + ph + 16}" font-size="10" text-anchor="middle" fill="#6b7079">${fx(t)}</text>`);
   parts.push(`<rect x="${L}" y="${T}" width="${pw}" height="${ph}" fill="none" stroke="#c4c8ce"/>`);
   parts.push(`<text x="${L + pw / 2}" y="${H - 8}" font-size="12" text-anchor="middle" fill="#2b2f36">${esc(options.xLabel)}</text>`);
   parts.push(`<text x="14" y="${T + ph / 2}" font-size="12" text-anchor="middle" fill="#2b2f36" transform="rotate(-90 14 ${T + ph / 2})">${esc(options.yLabel)}</text>`);
