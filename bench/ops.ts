@@ -1,16 +1,28 @@
 // ops.ts: `npm run bench:ops`: each op case of shared/peers/shapes.json, forward and forward+backward,
 // ours and PyTorch's on identical inputs in the same run, repetitions interleaved. Prints medians
-// with their range and the ratio torch/ours (above 1: we are faster), or one JSON document with --json.
-//   npx tsx bench/ops.ts [--reps 5] [--only attn_] [--dtype f32|bf16] [--threads N] [--json] [--no-peer]
+// with their range and the ratio torch/ours (above 1: we are faster), GFLOP/s (products) or GB/s
+// (norms, bytes of the tensors read and written once), or one JSON document with --json.
+//   npx tsx bench/ops.ts [--reps 5] [--only attn_] [--dtype f32|bf16] [--threads N] [--cpu] [--json] [--no-peer]
+// --cpu also times each call in process CPU time (all threads of each process): on a machine shared
+// with other work, where wall-clock times mostly measure the scheduler, it is the steadier figure.
+// Threads that spin after their work steal the other side's cores: on both sides OpenBLAS and GNU
+// OpenMP (oneDNN's, PyTorch's) spin the same fraction of a millisecond, then sleep
+// (OPENBLAS_THREAD_TIMEOUT=18; GOMP_SPINCOUNT=10000, our library's default, see
+// native/cpu/dnnl_runtime.cpp); both run --threads threads, OpenBLAS included (bench/peer.ts).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { F, noGrad, numThreads, ones, Rng, setNumThreads, type Tensor } from '../src/index.js';
+import type { Tensor } from '../src/index.js';
 import { TorchPeer } from './peer.js';
 import { fmt, summarize, type Summary } from './stats.js';
+
+// Set before the addon (and with it OpenBLAS) loads: the dynamic import in main() comes after.
+process.env.OPENBLAS_THREAD_TIMEOUT ??= '18';
+type Lib = typeof import('../src/index.js');
+let lib: Lib;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 type Case = Record<string, number | string>;
@@ -28,6 +40,7 @@ function inputShapes(op: OpName, c: Case): number[][] {
 }
 
 function ourForward(op: OpName, c: Case, xs: Tensor[]): () => Tensor {
+  const { F } = lib;
   switch (op) {
     case 'gemm': return () => xs[0].matmul(xs[1]);
     case 'attention': return () => F.attention(xs[0], xs[1], xs[2]);
@@ -37,6 +50,16 @@ function ourForward(op: OpName, c: Case, xs: Tensor[]): () => Tensor {
   }
 }
 
+/** Bytes a norm reads and writes once (x and y forward; x, dy and dx more backward), for GB/s. */
+function normBytes(op: OpName, c: Case, elemBytes: number): { fwd: number; fwdbwd: number } | null {
+  const n = (k: string) => c[k] as number;
+  if (op === 'group_norm') return { fwd: 2 * n('N') * n('C') * n('H') * n('W') * elemBytes, fwdbwd: 5 * n('N') * n('C') * n('H') * n('W') * elemBytes };
+  if (op === 'layer_norm') return { fwd: 2 * n('rows') * n('C') * elemBytes, fwdbwd: 5 * n('rows') * n('C') * elemBytes };
+  return null;
+}
+
+/** Forward FLOPs; forward+backward counts 3x for products (two more of the same size) and 3.5x for
+ * attention (the fused backward recomputes the scores: five products to the forward's two). */
 function flops(op: OpName, c: Case): number | null {
   const n = (k: string) => c[k] as number;
   if (op === 'gemm') return 2 * n('M') * n('N') * n('K');
@@ -48,11 +71,16 @@ function flops(op: OpName, c: Case): number | null {
   return null;
 }
 
-function time(fn: () => void): number {
-  const t = performance.now();
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e3;
+};
+function time(fn: () => void): { wall: number; cpu: number } {
+  const c = cpuNow(), t = performance.now();
   fn();
-  return performance.now() - t;
+  return { wall: performance.now() - t, cpu: cpuNow() - c };
 }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface CaseResult {
   op: OpName;
@@ -62,8 +90,12 @@ export interface CaseResult {
   torch?: { fwd: Summary; fwdbwd: Summary; version: string };
   /** torch / ours on medians: above 1 means ours is faster. */
   ratio?: { fwd: number; fwdbwd: number };
+  /** With --cpu: the same in process CPU time per call. */
+  cpu?: { ours: { fwd: Summary; fwdbwd: Summary }; torch?: { fwd: Summary; fwdbwd: Summary }; ratio?: { fwd: number; fwdbwd: number } };
   agree?: { maxRelErr: number; ok: boolean };
-  gflops?: number;
+  /** ours, on the median wall time */
+  gflops?: { fwd: number; fwdbwd: number };
+  gbps?: { fwd: number; fwdbwd: number };
   error?: string;
 }
 
@@ -72,12 +104,15 @@ async function main(): Promise<void> {
     options: {
       reps: { type: 'string', default: '5' }, only: { type: 'string', default: '' }, dtype: { type: 'string', default: 'f32' },
       threads: { type: 'string' }, json: { type: 'boolean', default: false }, 'no-peer': { type: 'boolean', default: false },
+      cpu: { type: 'boolean', default: false },
       shapes: { type: 'string', default: path.resolve(here, '..', '..', 'shared', 'peers', 'shapes.json') },
     },
   });
   const reps = Number(values.reps);
   if (!(reps >= 3)) throw new Error(`Expected --reps of at least 3 but received ${values.reps}`);
   const dtype = values.dtype === 'bf16' ? 'bfloat16' : 'float32';
+  lib = await import('../src/index.js');
+  const { noGrad, numThreads, ones, Rng, setNumThreads } = lib;
   if (values.threads) setNumThreads(Number(values.threads));
   const threads = numThreads();
   const shapes = JSON.parse(readFileSync(values.shapes!, 'utf8')) as Record<string, Case[]>;
@@ -108,7 +143,9 @@ async function main(): Promise<void> {
           else {
             torchVersion = String(r.torch);
             const theirs = new Float32Array(readFileSync(outPath).buffer.slice(0));
-            const mine = noGrad(() => fwd()).toArray();
+            const o = noGrad(() => fwd());
+            const mine = o.toArray();
+            o.dispose();
             let maxErr = 0, maxRef = 1e-6;
             for (let i = 0; i < theirs.length; i++) {
               maxErr = Math.max(maxErr, Math.abs(mine[i] - theirs[i]));
@@ -118,7 +155,8 @@ async function main(): Promise<void> {
             res.agree = { maxRelErr: rel, ok: mine.length === theirs.length && rel < (dtype === 'float32' ? 2e-3 : 6e-2) };
           }
         }
-        const oursFwd: number[] = [], oursFb: number[] = [], thFwd: number[] = [], thFb: number[] = [];
+        const ours = { fwd: [] as number[], fb: [] as number[], cfwd: [] as number[], cfb: [] as number[] };
+        const th = { fwd: [] as number[], fb: [] as number[], cfwd: [] as number[], cfb: [] as number[] };
         const runFwd = () => noGrad(() => fwd().dispose());
         const runFb = () => {
           for (const x of xs) x.grad = null;
@@ -129,27 +167,43 @@ async function main(): Promise<void> {
           g.dispose();
         };
         const withPeer = peer && !res.error;
+        const peerTime = async (mode: string, into?: { wall: number[]; cpu: number[] }) => {
+          const r = await peer!.call({ cmd: 'time', mode });
+          if (into) into.wall.push(r.ms as number), into.cpu.push(r.cpu_ms as number);
+          await sleep(2);  // let the peer's threads settle before our next call
+        };
         for (let w = 0; w < 2; w++) {
           runFwd();
           runFb();
           if (withPeer) {
-            await peer!.call({ cmd: 'time', mode: 'fwd' });
-            await peer!.call({ cmd: 'time', mode: 'fwdbwd' });
+            await peerTime('fwd');
+            await peerTime('fwdbwd');
           }
         }
         for (let r = 0; r < reps; r++) {
-          oursFwd.push(time(runFwd));
-          if (withPeer) thFwd.push((await peer!.call({ cmd: 'time', mode: 'fwd' })).ms as number);
-          oursFb.push(time(runFb));
-          if (withPeer) thFb.push((await peer!.call({ cmd: 'time', mode: 'fwdbwd' })).ms as number);
+          let t = time(runFwd);
+          ours.fwd.push(t.wall), ours.cfwd.push(t.cpu);
+          if (withPeer) await peerTime('fwd', { wall: th.fwd, cpu: th.cfwd });
+          t = time(runFb);
+          ours.fb.push(t.wall), ours.cfb.push(t.cpu);
+          if (withPeer) await peerTime('fwdbwd', { wall: th.fb, cpu: th.cfb });
         }
-        res.ours = { fwd: summarize(oursFwd), fwdbwd: summarize(oursFb) };
+        res.ours = { fwd: summarize(ours.fwd), fwdbwd: summarize(ours.fb) };
         if (withPeer) {
-          res.torch = { fwd: summarize(thFwd), fwdbwd: summarize(thFb), version: torchVersion };
+          res.torch = { fwd: summarize(th.fwd), fwdbwd: summarize(th.fb), version: torchVersion };
           res.ratio = { fwd: res.torch.fwd.median / res.ours.fwd.median, fwdbwd: res.torch.fwdbwd.median / res.ours.fwdbwd.median };
         }
+        if (values.cpu) {
+          res.cpu = { ours: { fwd: summarize(ours.cfwd), fwdbwd: summarize(ours.cfb) } };
+          if (withPeer) {
+            res.cpu.torch = { fwd: summarize(th.cfwd), fwdbwd: summarize(th.cfb) };
+            res.cpu.ratio = { fwd: res.cpu.torch.fwd.median / res.cpu.ours.fwd.median, fwdbwd: res.cpu.torch.fwdbwd.median / res.cpu.ours.fwdbwd.median };
+          }
+        }
         const fl = flops(op, c);
-        if (fl) res.gflops = fl / (res.ours.fwd.median * 1e6);
+        if (fl) res.gflops = { fwd: fl / (res.ours.fwd.median * 1e6), fwdbwd: (op === 'attention' ? 3.5 : 3) * fl / (res.ours.fwdbwd.median * 1e6) };
+        const nb = normBytes(op, c, dtype === 'float32' ? 4 : 2);
+        if (nb) res.gbps = { fwd: nb.fwd / (res.ours.fwd.median * 1e6), fwdbwd: nb.fwdbwd / (res.ours.fwdbwd.median * 1e6) };
         results.push(res);
         for (const t of [...raw, ...xs]) t.dispose();
         if (!values.json) printRow(res);
@@ -164,16 +218,25 @@ async function main(): Promise<void> {
 
 let header = false;
 function printRow(r: CaseResult): void {
+  const cpu = r.cpu !== undefined;
   if (!header) {
-    console.log('ms per call, median [min-max]; ratio = torch / ours (above 1: ours faster)');
-    console.log(['case', 'ours fwd', 'torch fwd', 'ratio', 'ours fwd+bwd', 'torch fwd+bwd', 'ratio', 'agree', 'GFLOP/s'].join(' | '));
+    console.log('ms per call, median [min-max]; ratio = torch / ours (above 1: ours faster); GFLOP/s or GB/s: ours, fwd / fwd+bwd');
+    const cols = ['case', 'ours fwd', 'torch fwd', 'ratio', 'ours fwd+bwd', 'torch fwd+bwd', 'ratio'];
+    if (cpu) cols.push('cpu: ours fwd', 'torch fwd', 'ratio', 'ours fwd+bwd', 'torch fwd+bwd', 'ratio');
+    console.log([...cols, 'agree', 'GFLOP/s | GB/s'].join(' | '));
     header = true;
   }
-  console.log([
+  const row = [
     `${r.name} (${r.dtype})`, fmt(r.ours.fwd), r.torch ? fmt(r.torch.fwd) : '-', r.ratio ? r.ratio.fwd.toFixed(2) : '-',
     fmt(r.ours.fwdbwd), r.torch ? fmt(r.torch.fwdbwd) : '-', r.ratio ? r.ratio.fwdbwd.toFixed(2) : '-',
-    r.error ?? (r.agree ? `${r.agree.ok ? 'yes' : 'NO'} (${r.agree.maxRelErr.toExponential(1)})` : '-'), r.gflops ? r.gflops.toFixed(0) : '-',
-  ].join(' | '));
+  ];
+  if (r.cpu) {
+    row.push(fmt(r.cpu.ours.fwd), r.cpu.torch ? fmt(r.cpu.torch.fwd) : '-', r.cpu.ratio ? r.cpu.ratio.fwd.toFixed(2) : '-',
+      fmt(r.cpu.ours.fwdbwd), r.cpu.torch ? fmt(r.cpu.torch.fwdbwd) : '-', r.cpu.ratio ? r.cpu.ratio.fwdbwd.toFixed(2) : '-');
+  }
+  const rate = r.gflops ? `${r.gflops.fwd.toFixed(0)} / ${r.gflops.fwdbwd.toFixed(0)} GFLOP/s` : r.gbps ? `${r.gbps.fwd.toFixed(1)} / ${r.gbps.fwdbwd.toFixed(1)} GB/s` : '-';
+  row.push(r.error ?? (r.agree ? `${r.agree.ok ? 'yes' : 'NO'} (${r.agree.maxRelErr.toExponential(1)})` : '-'), rate);
+  console.log(row.join(' | '));
 }
 
 main().catch((e) => {

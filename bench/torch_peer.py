@@ -6,7 +6,7 @@ Commands:
   {"cmd": "setup", "op": "gemm", "case": {...}, "inputs": [{"path": ..., "shape": [...]}], "dtype": "f32"|"bf16", "out": path}
       loads the inputs (raw float32, written by bench/ops.ts), runs the forward once, writes the
       output as raw float32 to `out`, answers {"ok": true}
-  {"cmd": "time", "mode": "fwd"|"fwdbwd"}   runs once, answers {"ms": ...}
+  {"cmd": "time", "mode": "fwd"|"fwdbwd"}   runs once, answers {"ms": wall, "cpu_ms": process CPU time}
 Run with Debian's PyTorch (/usr/bin/python3, apt-get install python3-torch).
 """
 import json, math, sys, time
@@ -62,18 +62,16 @@ def main():
             elif msg["cmd"] == "time":
                 xs, fwd = state["xs"], state["fwd"]
                 if msg["mode"] == "fwd":
-                    t = time.perf_counter()
+                    c, t = time.process_time(), time.perf_counter()
                     with torch.no_grad():
                         fwd()
-                    ms = (time.perf_counter() - t) * 1e3
                 else:
                     for x in xs:
                         x.grad = None
-                    t = time.perf_counter()
+                    c, t = time.process_time(), time.perf_counter()
                     out = fwd()
                     out.backward(state["ones"])
-                    ms = (time.perf_counter() - t) * 1e3
-                reply = {"ms": ms}
+                reply = {"ms": (time.perf_counter() - t) * 1e3, "cpu_ms": (time.process_time() - c) * 1e3}
             else:
                 reply = {"error": "unknown cmd"}
         except Exception as e:  # reported to the benchmark, which marks the case

@@ -53,6 +53,9 @@ TR_EXPORT(layerNorm) {
 TR_EXPORT(groupNorm) {
   RET_(tr::group_norm(T_(0, "x"), int_arg(info, 1, "groups"), OPT_(2, "weight"), OPT_(3, "bias"), number_arg(info, 4, "eps")));
 }
+TR_EXPORT(groupNormSilu) {
+  RET_(tr::group_norm_silu(T_(0, "x"), int_arg(info, 1, "groups"), OPT_(2, "weight"), OPT_(3, "bias"), number_arg(info, 4, "eps")));
+}
 TR_EXPORT(conv2d) {
   RET_(tr::conv2d(T_(0, "x"), T_(1, "weight"), OPT_(2, "bias"), int_arg(info, 3, "strideH"), int_arg(info, 4, "strideW"),
                   int_arg(info, 5, "padH"), int_arg(info, 6, "padW"), int_arg(info, 7, "groups")));

@@ -16,7 +16,7 @@ namespace tr {
   X(Silu) X(Geglu) X(Clamp) X(Dropout) X(Sum) X(Mean) X(Max) X(Softmax) X(LogSoftmax) X(Matmul)  \
   X(Linear) X(LayerNorm) X(GroupNorm) X(Conv2d) X(Upsample2x) X(AvgPool2d) X(Concat) X(Slice)     \
   X(Reshape) X(Permute) X(Expand) X(Contiguous) X(Embedding) X(Attention) X(CrossEntropy) X(Mse)  \
-  X(Cast) X(Checkpoint)
+  X(Cast) X(Checkpoint) X(GroupNormSilu)
 
 enum class Op {
 #define TR_X(name) name,
@@ -91,6 +91,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 Tensor layer_norm(const Tensor& x, int norm_dims, const Tensor& weight, const Tensor& bias, double eps);
 // x (N, C, *) in `groups` groups; weight/bias (C) or undefined.
 Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
+// silu(group_norm(x)) in one pass (group_norm.cpp); its backward recomputes the pre-activation.
+Tensor group_norm_silu(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps);
 
 // ---- images (conv2d.cpp, upsample.cpp, avg_pool.cpp) ----
 // x (N, Cin, H, W), weight (Cout, Cin/groups, kh, kw), bias (Cout) or undefined.

@@ -2,10 +2,17 @@
 // spatial positions, then y = xhat * weight[c] + bias[c]; weight/bias (C) or undefined. Each
 // (n, group) is one contiguous run of Cg * S values (S = spatial size), so the kernels are row
 // kernels as in layer_norm.cpp with a per-channel affine; mean and rstd are saved per (n, group).
+// group_norm_silu is the same normalisation with SiLU applied in the same pass (the UNet's and VAE's
+// norm -> act pairs): its backward recomputes the pre-activation instead of saving it.
+// Fast path (float32 and bfloat16 storage on AVX-512 targets): vectorised, statistics by two passes
+// over the group (which stays in L2), float32 lanes summed per block of 1024 in float64; bf16 is read
+// and written as bf16 (half the bytes) and computed in f32. The plain loops below are the float64
+// path and the reference (group_norm_silu there is group_norm then silu).
 // Accumulation rule: every gradient here is fresh (=); dweight/dbias sum over n in double.
 #include <vector>
 
 #include "cpu/kernel_util.h"
+#include "cpu/vec_avx512.h"
 
 namespace tr {
 
@@ -100,60 +107,224 @@ void groupnorm_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* i
   }
 }
 
-void check_affine(const Tensor& t, int64_t C, const Tensor& x, const char* name) {
-  if (!t.defined()) return;
-  check_float(t, "groupNorm", name);
-  check_same_dtype(x, t, "groupNorm");
-  check_cpu(t, "groupNorm");
-  check(t.rank() == 1 && t.shape()[0] == C, ErrorCode::SHAPE_MISMATCH, "Expected a ", name, " of shape [", C,
-        "] for groupNorm but received ", shape_str(t.shape()));
+
+#ifdef TR_HAVE_AVX512
+namespace fast {
+using namespace vec;
+
+// y = xhat * w + b, then SiLU when `silu`; S is the storage type (float, or uint16_t for bf16).
+template <typename S>
+void groupnorm_forward(S* out, float* mean, float* rstd,                     // (N, C, S), (N, G), (N, G)
+                       const S* inp, const S* weight, const S* bias,         // (N, C, S), (C) or null, (C) or null
+                       GroupLayout l, double eps, bool silu) {
+  int64_t len = l.Cg * l.S;
+  parallel_for(l.N * l.G, std::max<int64_t>(1, 16384 / len), [&](int64_t b, int64_t e) {
+    for (int64_t ng = b; ng < e; ++ng) {
+      const S* x = inp + ng * len;
+      S* y = out + ng * len;
+      float m = static_cast<float>(sum_blocks(len, [&](int64_t i, __mmask16 k) { return load16(x + i, k); }) / static_cast<double>(len));
+      __m512 mv = _mm512_set1_ps(m);
+      double var = sum_blocks(len, [&](int64_t i, __mmask16 k) {
+                     __m512 d = _mm512_sub_ps(load16(x + i, k), mv);
+                     return _mm512_mul_ps(d, d);
+                   }) / static_cast<double>(len);
+      float rs = static_cast<float>(1.0 / std::sqrt(var + eps));
+      mean[ng] = m;
+      rstd[ng] = rs;
+      int64_t c0 = (ng % l.G) * l.Cg;
+      for (int64_t j = 0; j < l.Cg; ++j) {
+        float scale = rs * (weight ? to_f32(weight[c0 + j]) : 1.0f);
+        __m512 sc = _mm512_set1_ps(scale), off = _mm512_set1_ps((bias ? to_f32(bias[c0 + j]) : 0.0f) - m * scale);
+        const S* xc = x + j * l.S;
+        S* yc = y + j * l.S;
+        for (int64_t i = 0; i < l.S; i += 16) {
+          __mmask16 k = lanes(l.S - i);
+          __m512 z = _mm512_fmadd_ps(load16(xc + i, k), sc, off);
+          store16(yc + i, silu ? silu512(z) : z, k);
+        }
+      }
+    }
+  });
 }
 
-}  // namespace
+// dinp (N, C, S) or null; dweight, dbias (C) or null. With `silu` the incoming gradient is first taken
+// through SiLU at the recomputed pre-activation z = xhat * w + b, into a per-thread buffer.
+template <typename S>
+void groupnorm_backward(S* dinp, S* dweight, S* dbias, const S* dout, const S* inp, const S* weight, const S* bias,
+                        const float* mean, const float* rstd, GroupLayout l, bool silu) {
+  int64_t len = l.Cg * l.S;
+  std::vector<double> sum_dy(static_cast<size_t>(l.N * l.C)), sum_dy_xhat(static_cast<size_t>(l.N * l.C));
+  parallel_for(l.N * l.G, std::max<int64_t>(1, 8192 / len), [&](int64_t b, int64_t e) {
+    std::vector<float> dz_buf(silu ? static_cast<size_t>(len) : 0);
+    for (int64_t ng = b; ng < e; ++ng) {
+      int64_t n = ng / l.G, c0 = (ng % l.G) * l.Cg;
+      float m = mean[ng], rs = rstd[ng];
+      __m512 mv = _mm512_set1_ps(m);
+      // 1. per channel: sum of dz and of dz * (x - mean); dz = dy, or dy * silu'(z)
+      double a = 0, c = 0;
+      for (int64_t j = 0; j < l.Cg; ++j) {
+        const S* x = inp + ng * len + j * l.S;
+        const S* dy = dout + ng * len + j * l.S;
+        float w = weight ? to_f32(weight[c0 + j]) : 1.0f;
+        if (silu) {
+          float* dz = dz_buf.data() + j * l.S;
+          __m512 sc = _mm512_set1_ps(rs * w), off = _mm512_set1_ps((bias ? to_f32(bias[c0 + j]) : 0.0f) - m * rs * w);
+          for (int64_t i = 0; i < l.S; i += 16) {
+            __mmask16 k = lanes(l.S - i);
+            _mm512_mask_storeu_ps(dz + i, k, _mm512_mul_ps(load16(dy + i, k), dsilu512(_mm512_fmadd_ps(load16(x + i, k), sc, off))));
+          }
+        }
+        double sd = 0, sdx = 0;
+        for (int64_t b0 = 0; b0 < l.S; b0 += 1024) {
+          __m512 acc = _mm512_setzero_ps(), accx = _mm512_setzero_ps();
+          for (int64_t i = b0; i < std::min(l.S, b0 + 1024); i += 16) {
+            __mmask16 k = lanes(l.S - i);
+            __m512 g = silu ? _mm512_maskz_loadu_ps(k, dz_buf.data() + j * l.S + i) : load16(dy + i, k);
+            acc = _mm512_add_ps(acc, g);
+            accx = _mm512_fmadd_ps(g, _mm512_maskz_sub_ps(k, load16(x + i, k), mv), accx);
+          }
+          sd += _mm512_reduce_add_ps(acc);
+          sdx += _mm512_reduce_add_ps(accx);
+        }
+        sum_dy[n * l.C + c0 + j] = sd;
+        sum_dy_xhat[n * l.C + c0 + j] = sdx * rs;
+        a += w * sd;
+        c += w * sdx * rs;
+      }
+      if (!dinp) continue;
+      // 2. dx = rstd * (dz * w - mean(dz * w) - xhat * mean(dz * w * xhat)) = dz * k1 + x * k2 + k3
+      float fa = static_cast<float>(a / static_cast<double>(len)), fc = static_cast<float>(c / static_cast<double>(len));
+      __m512 k2 = _mm512_set1_ps(-rs * rs * fc), k3 = _mm512_set1_ps(rs * rs * fc * m - rs * fa);
+      for (int64_t j = 0; j < l.Cg; ++j) {
+        const S* x = inp + ng * len + j * l.S;
+        const S* dy = dout + ng * len + j * l.S;
+        S* dx = dinp + ng * len + j * l.S;
+        __m512 k1 = _mm512_set1_ps(rs * (weight ? to_f32(weight[c0 + j]) : 1.0f));
+        for (int64_t i = 0; i < l.S; i += 16) {
+          __mmask16 k = lanes(l.S - i);
+          __m512 g = silu ? _mm512_maskz_loadu_ps(k, dz_buf.data() + j * l.S + i) : load16(dy + i, k);
+          store16(dx + i, _mm512_fmadd_ps(g, k1, _mm512_fmadd_ps(load16(x + i, k), k2, k3)), k);
+        }
+      }
+    }
+  });
+  for (int64_t c = 0; c < l.C; ++c) {
+    double sw = 0, sb = 0;
+    for (int64_t n = 0; n < l.N; ++n) {
+      sw += sum_dy_xhat[n * l.C + c];
+      sb += sum_dy[n * l.C + c];
+    }
+    float fw = static_cast<float>(sw), fb = static_cast<float>(sb);
+    if (dweight) store16(dweight + c, _mm512_set1_ps(fw), 1);
+    if (dbias) store16(dbias + c, _mm512_set1_ps(fb), 1);
+  }
+}
+}  // namespace fast
+#endif
 
-Tensor group_norm(const Tensor& x_in, int64_t groups, const Tensor& w_in, const Tensor& b_in, double eps) {
-  check_float(x_in, "groupNorm", "x");
-  check_cpu(x_in, "groupNorm");
-  check(x_in.rank() >= 2, ErrorCode::SHAPE_MISMATCH, "Expected an input of shape [N, C, ...] for groupNorm but received ",
+void check_affine(const Tensor& t, int64_t C, const Tensor& x, const char* op, const char* name) {
+  if (!t.defined()) return;
+  check_float(t, op, name);
+  check_same_dtype(x, t, op);
+  check_cpu(t, op);
+  check(t.rank() == 1 && t.shape()[0] == C, ErrorCode::SHAPE_MISMATCH, "Expected a ", name, " of shape [", C, "] for ", op,
+        " but received ", shape_str(t.shape()));
+}
+
+template <typename T>
+T* opt(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+bool fast_dtype(DType d) {
+#ifdef TR_HAVE_AVX512
+  return d == DType::F32 || d == DType::BF16;
+#else
+  (void)d;
+  return false;
+#endif
+}
+
+// group_norm, and with `silu` group_norm_silu; `op` names the op in errors.
+Tensor group_norm_impl(const Tensor& x_in, int64_t groups, const Tensor& w_in, const Tensor& b_in, double eps, bool silu, const char* op) {
+  check_float(x_in, op, "x");
+  check_cpu(x_in, op);
+  check(x_in.rank() >= 2, ErrorCode::SHAPE_MISMATCH, "Expected an input of shape [N, C, ...] for ", op, " but received ",
         shape_str(x_in.shape()));
   int64_t C = x_in.shape()[1];
-  check(groups >= 1, ErrorCode::INVALID_ARGUMENT, "Expected groups >= 1 for groupNorm but received ", groups);
-  check(C % groups == 0, ErrorCode::SHAPE_MISMATCH, "Expected an input [N, C, ...] with C divisible by ", groups,
-        " groups for groupNorm but received ", shape_str(x_in.shape()));
-  check(eps >= 0, ErrorCode::INVALID_ARGUMENT, "Expected eps >= 0 for groupNorm but received ", eps);
-  check_affine(w_in, C, x_in, "weight");
-  check_affine(b_in, C, x_in, "bias");
-  if (lowp(x_in)) return cast(group_norm(up(x_in), groups, up(w_in), up(b_in), eps), x_in.dtype());
-
-  Tensor x = contiguous(x_in), w = w_in.defined() ? contiguous(w_in) : Tensor(), b = b_in.defined() ? contiguous(b_in) : Tensor();
+  check(groups >= 1, ErrorCode::INVALID_ARGUMENT, "Expected groups >= 1 for ", op, " but received ", groups);
+  check(C % groups == 0, ErrorCode::SHAPE_MISMATCH, "Expected an input [N, C, ...] with C divisible by ", groups, " groups for ", op,
+        " but received ", shape_str(x_in.shape()));
+  check(eps >= 0, ErrorCode::INVALID_ARGUMENT, "Expected eps >= 0 for ", op, " but received ", eps);
+  check_affine(w_in, C, x_in, op, "weight");
+  check_affine(b_in, C, x_in, op, "bias");
   GroupLayout l;
-  l.N = x.shape()[0];
+  l.N = x_in.shape()[0];
   l.C = C;
   l.G = groups;
   l.Cg = C / groups;
-  for (int i = 2; i < x.rank(); ++i) l.S *= x.shape()[i];
+  for (int i = 2; i < x_in.rank(); ++i) l.S *= x_in.shape()[i];
+  bool fast = fast_dtype(x_in.dtype()) && l.Cg * l.S > 0;
+  if (!fast && silu) return tr::silu(group_norm_impl(x_in, groups, w_in, b_in, eps, false, op));  // the reference composition
+  if (!fast && lowp(x_in)) return cast(group_norm_impl(up(x_in), groups, up(w_in), up(b_in), eps, false, op), x_in.dtype());
+
+  Tensor x = contiguous(x_in), w = w_in.defined() ? contiguous(w_in) : Tensor(), b = b_in.defined() ? contiguous(b_in) : Tensor();
   Tensor out = empty(x.shape(), x.dtype(), x.device());
-  Tensor mean = empty({l.N, l.G}, x.dtype()), rstd = empty({l.N, l.G}, x.dtype());
-  if (l.Cg * l.S > 0) TR_FLOAT_DISPATCH(x.dtype(), T, {  // empty groups: nothing to normalise
-    groupnorm_forward<T>(out.data<T>(), mean.data<T>(), rstd.data<T>(), x.data<T>(), w.defined() ? w.data<T>() : nullptr,
-                         b.defined() ? b.data<T>() : nullptr, l, eps);
+  DType stat_dt = fast ? DType::F32 : x.dtype();
+  Tensor mean = empty({l.N, l.G}, stat_dt), rstd = empty({l.N, l.G}, stat_dt);
+#ifdef TR_HAVE_AVX512
+  if (fast) {
+    if (x.dtype() == DType::F32)
+      fast::groupnorm_forward<float>(out.data<float>(), mean.data<float>(), rstd.data<float>(), x.data<float>(), opt<float>(w),
+                                     opt<float>(b), l, eps, silu);
+    else
+      fast::groupnorm_forward<uint16_t>(out.data<uint16_t>(), mean.data<float>(), rstd.data<float>(), x.data<uint16_t>(),
+                                        opt<uint16_t>(w), opt<uint16_t>(b), l, eps, silu);
+  }
+#endif
+  if (!fast && l.Cg * l.S > 0) TR_FLOAT_DISPATCH(x.dtype(), T, {  // empty groups: nothing to normalise
+    groupnorm_forward<T>(out.data<T>(), mean.data<T>(), rstd.data<T>(), x.data<T>(), opt<T>(w), opt<T>(b), l, eps);
   });
 
   if (needs_grad({x_in, w_in, b_in})) {
     bool gx = x_in.requires_grad(), gw = w_in.defined() && w_in.requires_grad(), gb = b_in.defined() && b_in.requires_grad();
-    Tensor sx = x.detach(), sw = w.defined() ? w.detach() : Tensor();
-    record(out, Op::GroupNorm, {x_in, w_in, b_in}, [sx, sw, mean, rstd, gx, gw, gb, l](const Tensor& dout) -> std::vector<Tensor> {
+    Tensor sx = x.detach(), sw = w.defined() ? w.detach() : Tensor(), sb = silu && b.defined() ? b.detach() : Tensor();
+    record(out, silu ? Op::GroupNormSilu : Op::GroupNorm, {x_in, w_in, b_in},
+           [sx, sw, sb, mean, rstd, gx, gw, gb, l, fast, silu](const Tensor& dout) -> std::vector<Tensor> {
       Tensor dx = gx ? empty(sx.shape(), sx.dtype()) : Tensor();
       Tensor dw = gw ? empty({l.C}, sx.dtype()) : Tensor();
       Tensor db = gb ? empty({l.C}, sx.dtype()) : Tensor();
+#ifdef TR_HAVE_AVX512
+      if (fast) {
+        if (sx.dtype() == DType::F32)
+          fast::groupnorm_backward<float>(opt<float>(dx), opt<float>(dw), opt<float>(db), dout.data<float>(),
+                                          sx.data<float>(), opt<float>(sw), opt<float>(sb), mean.data<float>(),
+                                          rstd.data<float>(), l, silu);
+        else
+          fast::groupnorm_backward<uint16_t>(opt<uint16_t>(dx), opt<uint16_t>(dw), opt<uint16_t>(db),
+                                             dout.data<uint16_t>(), sx.data<uint16_t>(), opt<uint16_t>(sw),
+                                             opt<uint16_t>(sb), mean.data<float>(), rstd.data<float>(), l, silu);
+        return {dx, dw, db};
+      }
+#endif
       TR_FLOAT_DISPATCH(sx.dtype(), T, {
-        groupnorm_backward<T>(gx ? dx.data<T>() : nullptr, gw ? dw.data<T>() : nullptr, gb ? db.data<T>() : nullptr,
-                              dout.data<T>(), sx.data<T>(), sw.defined() ? sw.data<T>() : nullptr, mean.data<T>(), rstd.data<T>(), l);
+        groupnorm_backward<T>(opt<T>(dx), opt<T>(dw), opt<T>(db), dout.data<T>(), sx.data<T>(),
+                              opt<T>(sw), mean.data<T>(), rstd.data<T>(), l);
       });
       return {dx, dw, db};
     });
   }
   return out;
+}
+
+}  // namespace
+
+Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps) {
+  return group_norm_impl(x, groups, weight, bias, eps, false, "groupNorm");
+}
+
+Tensor group_norm_silu(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, double eps) {
+  return group_norm_impl(x, groups, weight, bias, eps, true, "groupNormSilu");
 }
 
 }  // namespace tr

@@ -88,19 +88,33 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor 
 
 /** Group norm: x (N, C, *) in `groups` groups, weight and bias (C). */
 export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const [w, b] = checkGroupNorm(x, groups, weight, bias, eps, 'groupNorm');
+  return wrapOp(() => native().groupNorm(x.handle, groups, w ? w.handle : null, b ? b.handle : null, eps));
+}
+
+/**
+ * silu(groupNorm(x)) in one pass, as the UNet's and VAE's norm -> activation pairs run: the same
+ * result and gradients as the composition, without its intermediate tensor.
+ */
+export function groupNormSilu(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const [w, b] = checkGroupNorm(x, groups, weight, bias, eps, 'groupNormSilu');
+  return wrapOp(() => native().groupNormSilu(x.handle, groups, w ? w.handle : null, b ? b.handle : null, eps));
+}
+
+function checkGroupNorm(x: Tensor, groups: number, weight: Tensor | null | undefined, bias: Tensor | null | undefined, eps: number, op: string): [Tensor | null, Tensor | null] {
   requireTensor(x, 'x');
-  requireFloat(x, 'groupNorm', 'x');
+  requireFloat(x, op, 'x');
   checkInt(groups, 'groups', 1);
   const w = optTensor(weight, 'weight'), b = optTensor(bias, 'bias');
   const xs = x.shape;
   if (xs.length < 2 || xs[1] % groups !== 0) {
-    throw shapeMismatch(`Expected an input [N, C, ...] with C divisible by ${groups} groups for groupNorm but received ${fmtShape(xs)}`);
+    throw shapeMismatch(`Expected an input [N, C, ...] with C divisible by ${groups} groups for ${op} but received ${fmtShape(xs)}`);
   }
   for (const [t, n] of [[w, 'weight'], [b, 'bias']] as const) {
-    if (t && (t.rank !== 1 || t.shape[0] !== xs[1])) throw shapeMismatch(`Expected a ${n} of shape [${xs[1]}] for groupNorm but received ${fmtShape(t.shape)}`);
+    if (t && (t.rank !== 1 || t.shape[0] !== xs[1])) throw shapeMismatch(`Expected a ${n} of shape [${xs[1]}] for ${op} but received ${fmtShape(t.shape)}`);
   }
   checkFinite(eps, 'eps');
-  return wrapOp(() => native().groupNorm(x.handle, groups, w ? w.handle : null, b ? b.handle : null, eps));
+  return [w, b];
 }
 
 /** Nearest-neighbour 2x upsampling of (N, C, H, W). */

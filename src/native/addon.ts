@@ -81,6 +81,7 @@ export interface NativeBinding {
   matmul(a: H, b: H): H; linear(x: H, w: H, b: Hn): H;
   layerNorm(x: H, normDims: number, w: Hn, b: Hn, eps: number): H;
   groupNorm(x: H, groups: number, w: Hn, b: Hn, eps: number): H;
+  groupNormSilu(x: H, groups: number, w: Hn, b: Hn, eps: number): H;
   conv2d(x: H, w: H, b: Hn, strideH: number, strideW: number, padH: number, padW: number, groups: number): H;
   upsampleNearest2x(x: H): H; avgPool2d(x: H, kernel: number, stride: number): H;
   reshape(a: H, shape: number[]): H; permute(a: H, dims: number[]): H; transpose(a: H, d0: number, d1: number): H;
