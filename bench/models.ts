@@ -53,7 +53,7 @@ function parts(what: string, w: Map<string, Tensor>, io: Map<string, Tensor>): P
   const heads = new TreeHeads(tree, blip.width);
   for (const [n, m] of heads.nodes) m.loadStateDict(sub(`tree.nodes.${n}.`));
   for (const [n, m] of heads.leaves) m.loadStateDict(sub(`tree.leaves.${n}.`));
-  return [{ name: 'reward', forward: () => heads.forward(blip.forward(inp('image'), inp('input_ids'), inp('attention_mask'))).reward, output: 'output.reward', batch: inp('image').shape[0] }];
+  return [{ name: 'tree_reward', forward: () => heads.forward(blip.forward(inp('image'), inp('input_ids'), inp('attention_mask'))).reward, output: 'output.reward', batch: inp('image').shape[0] }];
 }
 
 function time(fn: () => void): number {
