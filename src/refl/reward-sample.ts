@@ -72,9 +72,9 @@ function decode(vae: LatentCodec, latents: Tensor, checkpointing: boolean): Tens
 
 /**
  * Steps 1-5 for text states cond (B, M, D) (and uncond for guidance): the decoded image in [0, 1]
- * with a graph through the steps taken with gradient.
+ * with a graph through the steps taken with gradient. options.noise: x_T (B, C, h, w) instead of a draw.
  */
-export function sampleWithGradient(s: RewardSampling, cond: Tensor, uncond: Tensor | null, rng: Rng): RewardSample {
+export function sampleWithGradient(s: RewardSampling, cond: Tensor, uncond: Tensor | null, rng: Rng, options: { noise?: Tensor } = {}): RewardSample {
   const B = cond.shape[0];
   const [C, h, w] = s.latentShape;
   const scheduler = s.scheduler;
@@ -89,8 +89,8 @@ export function sampleWithGradient(s: RewardSampling, cond: Tensor, uncond: Tens
     return () => z;
   };
 
-  // 1. x_T ~ N(0, I)
-  let x = rng.randn([B, C, h, w]);
+  // 1. x_T ~ N(0, I) (or the caller's, for fixed-input comparisons)
+  let x = options.noise ? options.noise.clone() : rng.randn([B, C, h, w]);
   // 2. the stop index j
   const j = drawStopIndex(s.method, timesteps.length, rng);
   // 3. steps 0 .. j-1 without gradient
