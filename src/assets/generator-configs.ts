@@ -3,7 +3,7 @@
 // images); 'world' is the size the shipped asset was chosen at (the step times that chose it are in
 // the pretraining report); 'bench' is models.json's bench UNet and VAE with a 2-layer text encoder.
 // A custom size is a JSON object (inline or a file) with any of { size, unet, vae, text } over a
-// named base ("base": "world" unless given).
+// named base ("base": "world" unless given), and the sampling defaults' denoising steps.
 import { existsSync, readFileSync } from 'node:fs';
 
 import type { DiffusionModelSpec } from '../diffusion/pipeline/model-dir.js';
@@ -26,6 +26,8 @@ export interface GeneratorConfig {
   unet: UNetConfig;
   vae: VaeConfigInput;
   text: GeneratorTextSize;
+  /** Denoising steps of the model's sampling defaults (the sample grids, the acceptance). Defaults to 20. */
+  steps?: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export const GENERATOR_CONFIGS = {
     unet: { ...DIFFUSION_PRESETS.tiny.unet, block_out_channels: [32, 64], cross_attn: [true, true] },
     vae: { ...DIFFUSION_PRESETS.tiny.vae, block_out_channels: [32, 64] },
     text: { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 64 },
+    steps: 4,
   },
   world: {
     size: 64,
@@ -82,8 +85,8 @@ export function resolveGeneratorConfig(source: string): { name: string; config: 
     throw new TreeRewardError('INVALID_ARGUMENT', `Expected JSON for --config but ${(e as Error).message}`);
   }
   if (custom === null || typeof custom !== 'object' || Array.isArray(custom)) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a JSON object for --config but received ${text.slice(0, 80)}`);
-  const unknown = Object.keys(custom).filter((k) => !['base', 'size', 'unet', 'vae', 'text'].includes(k));
-  if (unknown.length) throw new TreeRewardError('INVALID_ARGUMENT', `Expected only base, size, unet, vae and text in --config but received ${unknown.join(', ')}`);
+  const unknown = Object.keys(custom).filter((k) => !['base', 'size', 'unet', 'vae', 'text', 'steps'].includes(k));
+  if (unknown.length) throw new TreeRewardError('INVALID_ARGUMENT', `Expected only base, size, unet, vae, text and steps in --config but received ${unknown.join(', ')}`);
   const baseName = (custom.base ?? 'world') as string;
   if (!Object.hasOwn(GENERATOR_CONFIGS, baseName)) throw new TreeRewardError('INVALID_ARGUMENT', `Expected one of ${Object.keys(GENERATOR_CONFIGS).join(', ')} for --config's base but received ${JSON.stringify(baseName)}`);
   const base = plainCopy(GENERATOR_CONFIGS[baseName as GeneratorConfigName]) as GeneratorConfig;
@@ -93,6 +96,7 @@ export function resolveGeneratorConfig(source: string): { name: string; config: 
     unet: part('unet', base.unet),
     vae: part('vae', base.vae),
     text: part('text', base.text),
+    ...(custom.steps !== undefined || base.steps !== undefined ? { steps: (custom.steps ?? base.steps) as number } : {}),
   };
   if (!Number.isInteger(config.size) || config.size < 8) throw new TreeRewardError('INVALID_ARGUMENT', `Expected an integer of at least 8 for --config's size but received ${JSON.stringify(config.size)}`);
   return { name: 'custom', config };
@@ -111,6 +115,6 @@ export function generatorSpec(config: GeneratorConfig, options: { name?: string;
     unet: { kind: 'unet2d-condition', config: { ...config.unet, cross_attention_dim: config.text.hidden_size } },
     vae: { kind: 'autoencoder-kl', config: { ...config.vae, ...(options.scalingFactor !== undefined ? { scaling_factor: options.scalingFactor } : {}) } },
     scheduler: GENERATOR_SCHEDULER,
-    defaults: { size: config.size, steps: options.steps ?? 20, guidanceScale: options.guidanceScale ?? 4, batchSize: 16 },
+    defaults: { size: config.size, steps: options.steps ?? config.steps ?? 20, guidanceScale: options.guidanceScale ?? 4, batchSize: 16 },
   };
 }

@@ -20,6 +20,7 @@ export async function main(argv: string[]): Promise<void> {
     import('./sample.js'),
     import('./refl.js'),
     import('./pretrain.js'),
+    import('./pretrain-generator.js'),
     import('./reward.js'),
     import('./eval.js'),
     import('./report.js'),

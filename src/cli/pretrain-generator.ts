@@ -156,7 +156,7 @@ export function register(program: Command): void {
     ?? program.command('pretrain').description("the world's pretrained models (assets/)");
   const configs = Object.keys(GENERATOR_CONFIGS);
   common(pretrain.command('generator').description("the world's base generator (the stand-in for SD1.5): a VAE, then a UNet with its text encoder (eq. 1) on rendered scenes"))
-    .option('--config <name|json>', `model size: ${configs.join(', ')}, or a JSON object or file { base, size, unet, vae, text }`, 'world')
+    .option('--config <name|json>', `model size: ${configs.join(', ')}, or a JSON object or file { base, size, unet, vae, text, steps }`, 'world')
     .option('--vae-steps <n>', 'VAE optimizer steps', '600')
     .option('--vae-batch <n>', 'images per VAE step (defaults to --batch)')
     .option('--unet-steps <n>', 'UNet optimizer steps', '3000')

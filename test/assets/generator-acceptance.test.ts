@@ -121,7 +121,7 @@ describe('generator configs', () => {
     expect(custom.config.unet.layers_per_block).toBe(1);
     expect(custom.config.unet.block_out_channels).toEqual([64, 128, 128]);
     expect(() => resolveGeneratorConfig('huge')).toThrow('Expected tiny, world, bench, a JSON object or a JSON file for --config but received "huge"');
-    expect(() => resolveGeneratorConfig('{"unets": {}}')).toThrow('Expected only base, size, unet, vae and text in --config but received unets');
+    expect(() => resolveGeneratorConfig('{"unets": {}}')).toThrow('Expected only base, size, unet, vae, text and steps in --config but received unets');
     const spec = generatorSpec(resolveGeneratorConfig('world').config, { scalingFactor: 0.5 });
     expect(spec.unet.config!.cross_attention_dim).toBe(64);
     expect(spec.vae.config!.scaling_factor).toBe(0.5);
