@@ -93,6 +93,7 @@ export async function pretrainBlip(options: PretrainBlipOptions): Promise<Pretra
   if (tokenizer.vocabSize > config.bert.vocab) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a config with at least ${tokenizer.vocabSize} word embeddings (the world's vocabulary) but ${configName} has ${config.bert.vocab}`);
   mkdirSync(out, { recursive: true });
   const t0 = Date.now();
+  const version = codeVersion(); // the code this run starts with
   const model = new WorldBlip(config, seed);
   try {
     const params = model.parameters();
@@ -126,7 +127,7 @@ export async function pretrainBlip(options: PretrainBlipOptions): Promise<Pretra
       tokenizer: { kind: 'word', vocab: tokenizer.vocab.slice(4), maxLength: tokenizer.maxLength }, files,
       command: options.command ?? '', seed, steps: result.endStep, batch, scenes: options.scenes ?? null, lr, parameters: [...params.values()].reduce((s, p) => s + p.numel, 0),
       trainingSeconds: stepLog.stepSeconds, msPerStep: stepLog.msPerStep, wallSeconds: (Date.now() - t0) / 1000,
-      codeVersion: codeVersion(), losses: stepLog.losses, metrics,
+      codeVersion: version, losses: stepLog.losses, metrics,
     };
     if (!result.stopped) writeJsonAtomic(path.join(out, 'blip.json'), json);
     return { ...json, out, startStep: result.startStep, stopped: result.stopped };

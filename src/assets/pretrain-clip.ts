@@ -115,6 +115,7 @@ export async function pretrainClip(options: PretrainClipOptions): Promise<Pretra
   if (tokenizer.vocabSize > config.text_config.vocab_size) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a config with at least ${tokenizer.vocabSize} token embeddings (the world's vocabulary) but ${configName} has ${config.text_config.vocab_size}`);
   mkdirSync(out, { recursive: true });
   const t0 = Date.now();
+  const version = codeVersion(); // the code this run starts with
   const model = new WorldClip(config, seed);
   try {
     const size = config.vision_config.image_size;
@@ -166,7 +167,7 @@ export async function pretrainClip(options: PretrainClipOptions): Promise<Pretra
       aesthetic: { dims: model.aestheticDims, act: 'none', target: AESTHETIC_TARGET, renders: options.aestheticRenders ?? 2048 },
       tokenizer: { kind: 'word', vocab: tokenizer.vocab.slice(4), maxLength: tokenizer.maxLength }, files,
       command: options.command ?? '', seed, steps: result.endStep, batch, scenes: options.scenes ?? null, lr, parameters: [...all.values()].reduce((s, p) => s + p.numel, 0),
-      trainingSeconds: stepLog.stepSeconds, msPerStep: stepLog.msPerStep, wallSeconds: (Date.now() - t0) / 1000, codeVersion: codeVersion(),
+      trainingSeconds: stepLog.stepSeconds, msPerStep: stepLog.msPerStep, wallSeconds: (Date.now() - t0) / 1000, codeVersion: version,
       losses: stepLog.losses,
       metrics: { retrieval, aesthetic: aesthetic && { ...aesthetic.heldOut, trainMse: aesthetic.trainMse } },
     };
