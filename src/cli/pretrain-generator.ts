@@ -13,6 +13,7 @@ import { finetuneGenerator, formatChange, type FinetuneGeneratorReport } from '.
 import { GENERATOR_CONFIGS } from '../assets/generator-configs.js';
 import type { StageStep } from '../assets/generator-training.js';
 import { pretrainGenerator, type PretrainGeneratorReport } from '../assets/pretrain-generator.js';
+import { shipGenerator } from '../assets/ship-generator.js';
 import { integer, nonEmpty, positiveInt, progressBar, type Progress } from './data-options.js';
 
 interface CommonOptions {
@@ -209,5 +210,20 @@ export function register(program: Command): void {
       const report = await withProgress(opts.json ?? false, { finetune: o.steps }, (h) => finetuneGenerator({ ...o, command, ...h }));
       if (opts.json) console.log(JSON.stringify(report, null, 2));
       else printFinetune(report);
+    });
+
+  pretrain.command('ship-generator')
+    .description("copy a finished generator run's float16 model directory and reports into assets/<name>/ and record them in assets/manifest.json")
+    .requiredOption('--run <dir>', 'the run folder (made with --half)')
+    .requiredOption('--name <name>', 'asset name, e.g. world-generator')
+    .option('--assets <dir>', 'the assets folder', 'assets')
+    .option('--note <text>', 'how the size was chosen, and the machine it was measured on (recorded in the manifest)')
+    .option('--json', 'print the manifest entry as JSON')
+    .action((opts: { run?: string; name?: string; assets: string; note?: string; json?: boolean }) => {
+      const name = nonEmpty(opts.name, '--name');
+      if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`Expected a lower-case name of letters, digits and hyphens for --name but received ${JSON.stringify(name)}`);
+      const entry = shipGenerator({ run: resolve(nonEmpty(opts.run, '--run')), assets: resolve(opts.assets), name, sizeNote: opts.note });
+      if (opts.json) console.log(JSON.stringify(entry, null, 2));
+      else for (const [f, m] of Object.entries(entry.files)) console.log(`${f}  ${(m.bytes / 2 ** 20).toFixed(2)} MB  sha256 ${m.sha256}`);
     });
 }

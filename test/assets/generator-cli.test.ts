@@ -3,13 +3,15 @@
 // result is a model directory the pipeline loads (float32 and float16), grids and reports are
 // written; a run stopped mid-stage resumes through the command to the losses of an uninterrupted
 // run; a rerun with other settings is refused; the fine-tune reports its change against the base.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import { main } from '../../src/cli/main.js';
+import { recordAsset, readManifest } from '../../src/assets/asset-files.js';
 import { pretrainGenerator } from '../../src/assets/pretrain-generator.js';
+import { loadShippedGenerator } from '../../src/assets/ship-generator.js';
 import { loadPipeline } from '../../src/diffusion/pipeline/model-dir.js';
 import { latestTrainingCheckpoint, readCheckpointState } from '../../src/diffusion/train/train-checkpoint.js';
 
@@ -137,5 +139,30 @@ describe('treereward finetune generator', () => {
     expect(mean(losses.slice(-3))).toBeLessThan(mean(losses.slice(0, 3)));
     expect(existsSync(join(out, 'samples', 'finetune-step-000008.png'))).toBe(true);
     loadPipeline(out);
+  });
+});
+
+describe('treereward pretrain ship-generator', () => {
+  it("copies the float16 model directory into assets/, keeps other assets' manifest entries, and loading checks the hashes", async () => {
+    const assets = join(dir, 'assets');
+    mkdirSync(join(assets, 'world-blip'), { recursive: true });
+    writeFileSync(join(assets, 'world-blip', 'blip.json'), '{}');
+    recordAsset(assets, 'world-blip', ['world-blip/blip.json'], { command: 'treereward pretrain blip', seed: 0, codeVersion: 'x', trainingSeconds: 1, machine: 'm' });
+    const r = await cli('pretrain', 'ship-generator', '--run', join(dir, 'full'), '--name', 'world-generator', '--assets', assets, '--note', 'tiny, for the test', '--json');
+    expect(r.error).toBe('');
+    const entry = JSON.parse(r.stdout);
+    expect(Object.keys(entry.files).sort()).toEqual(['acceptance.json', 'acceptance.png', 'generator.json', 'model_index.json', 'text_encoder.safetensors', 'unet.safetensors', 'vae.safetensors']
+      .map((f) => `world-generator/${f}`));
+    expect(entry).toMatchObject({ seed: 0, size: 'tiny, for the test', kind: 'diffusion model directory (float16)' });
+    expect(entry.command).toMatch(/^treereward pretrain generator /);
+    expect(Object.keys(entry.acceptance.ratios)).toEqual(['content', 'style', 'color', 'lighting', 'layout', 'detail']);
+    expect(Object.keys(readManifest(assets).assets).sort()).toEqual(['world-blip', 'world-generator']);
+    // float16 on disk: about half the float32 file
+    expect(readFileSync(join(assets, 'world-generator', 'unet.safetensors')).length).toBeLessThan(0.6 * readFileSync(join(dir, 'full', 'unet.safetensors')).length);
+    const shipped = loadShippedGenerator(join(assets, 'world-generator'));
+    expect(shipped.verified).toBe(true);
+    shipped.model.dispose();
+    appendFileSync(join(assets, 'world-generator', 'vae.safetensors'), 'x');
+    expect(() => loadShippedGenerator(join(assets, 'world-generator'))).toThrow(/^Expected .*vae\.safetensors to have SHA-256 [0-9a-f]{64} \(asset "world-generator" in .*manifest\.json\) but it has [0-9a-f]{64}$/);
   });
 });
