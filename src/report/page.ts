@@ -51,6 +51,7 @@ ol.prompts .n { display: inline-block; min-width: 16px; color: var(--ink); font-
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; font-size: 13px; margin: 0 0 14px; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 footer { color: var(--muted); font-size: 12px; text-align: center; padding: 10px 0 30px; }
+@media (max-width: 1100px) { main { padding: 16px 14px 40px; } section { padding: 16px 16px 18px; } table.data th, table.data td { padding: 5px 7px; } header.top, nav.toc { padding-left: 16px; padding-right: 16px; } }
 @media print { nav.toc { display: none; } body { background: #fff; } section { break-inside: avoid; } }
 `;
 
