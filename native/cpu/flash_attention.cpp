@@ -130,8 +130,10 @@ void flash_forward(T* O, T* LSE, const T* Q, const T* K, const T* V, const Dims&
 template <typename T>
 void over_key_tiles(const Dims& n, int64_t ktiles, T* dQ, const std::function<void(int64_t, int64_t, int64_t, int64_t, T*)>& body) {
   int64_t BH = n.B * n.H, jobs = BH * ktiles, per_bh = n.Sq * n.D;
-  std::memset(dQ, 0, sizeof(T) * BH * per_bh);
-  if (jobs == 0) return;
+  if (jobs == 0) {
+    std::memset(dQ, 0, sizeof(T) * BH * per_bh);
+    return;
+  }
   int64_t per = (jobs + num_threads() - 1) / num_threads(), chunks = (jobs + per - 1) / per;
   auto tiles_of = [&](int64_t c, int64_t bh, int64_t& kt0, int64_t& kt1) {
     kt0 = std::max(c * per, bh * ktiles) - bh * ktiles;
@@ -154,6 +156,7 @@ void over_key_tiles(const Dims& n, int64_t ktiles, T* dQ, const std::function<vo
       for (int64_t bh = c * per / ktiles; bh <= (std::min(jobs, (c + 1) * per) - 1) / ktiles; ++bh) {
         int64_t kt0, kt1;
         T* dq = dQ + bh * per_bh;
+        std::memset(dq, 0, sizeof(T) * per_bh);  // here rather than all at once: in parallel, and hot for body
         if (tiles_of(c, bh, kt0, kt1)) dq = (parts[2 * c].defined() && part_bh[2 * c] == bh ? parts[2 * c] : parts[2 * c + 1]).data<T>();
         body(c, bh, kt0, kt1, dq);
       }
