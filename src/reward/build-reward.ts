@@ -2,7 +2,7 @@
 // BLIP backbone (pretrained weights when a directory is given) and the word tokenizer of the data.
 import { readSafetensors } from '../io/safetensors.js';
 import { BlipBackbone } from '../models/blip.js';
-import type { BlipPresetName } from '../models/blip-configs.js';
+import type { BlipConfigInput, BlipPresetName } from '../models/blip-configs.js';
 import { TreeRewardError } from '../native/errors.js';
 import type { Tokenizer } from '../tokenizers/types.js';
 import { DecoupledReward } from './decouple.js';
@@ -19,7 +19,7 @@ export interface BuildRewardOptions {
   variant: RewardVariant;
   tokenizer: Tokenizer;
   /** BLIP preset or config. Defaults to 'bench'. */
-  backbone?: BlipPresetName;
+  backbone?: BlipPresetName | BlipConfigInput;
   /** A safetensors file of pretrained BLIP weights (names 'visual_encoder.*', 'text_encoder.*', optionally under 'blip.'). */
   backboneWeights?: string;
   tree?: TreeSpecInput;
