@@ -33,7 +33,11 @@ function backbone(o: BuildRewardOptions, seed: number): BlipBackbone {
   if (o.backboneWeights) {
     const { tensors } = readSafetensors(o.backboneWeights);
     const prefixed = [...tensors.keys()].some((k) => k.startsWith('blip.'));
-    b.loadStateDict(tensors, { prefix: prefixed ? 'blip.' : '' });
+    // Pretraining heads (itm_head, vision_proj, text_proj, temp) may ride along: every backbone weight must be there.
+    const report = b.loadStateDict(tensors, { prefix: prefixed ? 'blip.' : '', strict: false });
+    if (report.missing.length || report.mismatched.length) {
+      throw new TreeRewardError('CORRUPT_FILE', `Expected every BLIP backbone weight in ${o.backboneWeights} but ${report.missing.length} are missing (${report.missing.slice(0, 3).join(', ')}) and ${report.mismatched.length} have other shapes`);
+    }
   }
   return b;
 }
