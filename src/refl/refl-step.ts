@@ -98,21 +98,19 @@ function rewardMicroBatch(ctx: ReflStepContext, scale: number) {
     const uncond = ctx.sampling.guidanceScale !== 1 ? encode(prompts.map(() => ctx.negativePrompt)) : null;
     // b. the image, with gradient through the stop step
     const sample = sampleWithGradient({ ...ctx.sampling, unet: models.unet, vae: models.vae }, cond, uncond, rng);
-    // c. R = r(c, image)
-    const out = ctx.reward.score(prompts, sample.image);
-    const R = selectReward(out, ctx.objective.select);
-    // d. L_reward = -R (eq. 9)
-    const lossReward = rewardLoss(R, ctx.objective.rewardLoss, ctx.objective.reluMargin);
-    const value = lossReward.item();
-    if (!Number.isFinite(value)) sample.release();
-    finite('reward loss', value);
-    const stats = noGrad(() => ({ reward: R.mean().item(), leaves: leafMeans(out), branches: branchMeans(out) }));
     try {
+      // c. R = r(c, image)
+      const out = ctx.reward.score(prompts, sample.image);
+      const R = selectReward(out, ctx.objective.select);
+      // d. L_reward = -R (eq. 9)
+      const lossReward = rewardLoss(R, ctx.objective.rewardLoss, ctx.objective.reluMargin);
+      const value = finite('reward loss', lossReward.item());
+      const stats = noGrad(() => ({ reward: R.mean().item(), leaves: leafMeans(out), branches: branchMeans(out) }));
       lossReward.mul(scale).backward();
+      return { value, ...stats, stopIndex: sample.stopIndex };
     } finally {
       sample.release();
     }
-    return { value, ...stats, stopIndex: sample.stopIndex };
   });
 }
 

@@ -115,6 +115,9 @@ export async function runRefl(configInput: unknown, runtime: ReflRuntime = {}): 
   };
 
   try {
+    if (!c.resume && latestTrainingCheckpoint(checkpointDir)) {
+      throw expected('an output directory without checkpoints for a fresh run (or "resume": true to go on from them)', 'config.output', out);
+    }
     // 1. the generator, the reward model, the prompts, the pretraining pairs
     if (!runtime.model && !c.model) throw expected('a model directory (or runtime.model)', 'config.model', c.model);
     if (!runtime.reward && !c.reward) throw expected('a reward model (or runtime.reward)', 'config.reward', c.reward);
@@ -178,7 +181,7 @@ export async function runRefl(configInput: unknown, runtime: ReflRuntime = {}): 
         lastCheckpoint = latest;
       }
     }
-    log.truncateAfter(step);
+    log.truncateAfter(resumedFrom ?? -1); // a fresh run starts a fresh log
     log.write(resumedFrom === null ? { event: 'start', step, config: c, trainableParameters: trainableCount } : { event: 'resume', step, from: lastCheckpoint });
     const checkpoint = (): string => {
       const state: CheckpointState = {

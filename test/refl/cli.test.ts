@@ -60,7 +60,7 @@ describe('treereward refl', () => {
     expect((await cli('refl', '--config', join(dir, 'bad.json'))).error).toMatch(/^Expected no .*rank.* for config.train but received/);
     expect((await cli('refl')).error).toBe('Expected exactly one of --config and --experiment but received neither');
     expect((await cli('refl', '--config', join(dir, 'none.json'))).error).toMatch(/^Expected a readable JSON file for --config but ENOENT/);
-    writeFileSync(join(dir, 'nomodel.json'), JSON.stringify({ ...config, model: 'nowhere' }));
+    writeFileSync(join(dir, 'nomodel.json'), JSON.stringify({ ...config, model: 'nowhere', output: 'run3' }));
     expect((await cli('refl', '--config', join(dir, 'nomodel.json'))).error).toMatch(/^Expected a model directory with model_index.json for dir but received ".*nowhere"/);
   });
 });

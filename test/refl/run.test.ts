@@ -69,6 +69,9 @@ describe('a ReFL run', () => {
       /^Expected ReFL to run to the end but it was aborted after step 3 of 4 \(options.signal\); resume from .*step-00000003 with "resume": true$/,
     );
     killedModel.dispose();
+    await expect(runRefl(config(out), runtime(straightModel))).rejects.toThrow(
+      /^Expected an output directory without checkpoints for a fresh run \(or "resume": true to go on from them\) for config.output but received ".*killed.*"$/,
+    );
     // a fresh process would start from the model directory again: a fresh model, resumed from step 3
     const resumedModel = tinyModel(4);
     const resumed = await runRefl({ ...config(out), resume: true }, runtime(resumedModel));
