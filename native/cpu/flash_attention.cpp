@@ -457,6 +457,37 @@ bool use_fast(DType dt, const Dims& n) {
 #endif
 }
 
+// bf16 <-> f32 copies for the bf16 path (vectorised; the engine's generic cast is per element).
+// widen returns t itself when it is not bf16.
+Tensor widen(const Tensor& t) {
+#ifdef TR_HAVE_AVX512
+  if (t.dtype() != DType::BF16) return t;
+  Tensor src = contiguous(t), out = empty(t.shape(), DType::F32);
+  const uint16_t* s = src.data<uint16_t>();
+  float* d = out.data<float>();
+  parallel_for(src.numel(), kGrainElementwise, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i += 16) vec::store16(d + i, vec::load16(s + i, vec::lanes(e - i)), vec::lanes(e - i));
+  });
+  return out;
+#else
+  return t.dtype() == DType::BF16 ? cast_raw(t, DType::F32) : t;
+#endif
+}
+
+Tensor narrow_bf16(const Tensor& t) {  // contiguous f32 -> bf16, rounded to nearest even
+#ifdef TR_HAVE_AVX512
+  Tensor out = empty(t.shape(), DType::BF16);
+  const float* s = t.data<float>();
+  uint16_t* d = out.data<uint16_t>();
+  parallel_for(t.numel(), kGrainElementwise, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i += 16) vec::store16(d + i, vec::load16(s + i, vec::lanes(e - i)), vec::lanes(e - i));
+  });
+  return out;
+#else
+  return cast_raw(t, DType::BF16);
+#endif
+}
+
 MaskView mask_view(const Tensor& mask, const Dims& n) {
   MaskView mv;
   if (!mask.defined()) return mv;
@@ -486,42 +517,49 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
   check_same_dtype(q_in, k_in, "attention");
   check_same_dtype(q_in, v_in, "attention");
   check_cpu(q_in, "attention");
-  if (lowp(q_in)) return cast(attention(up(q_in), up(k_in), up(v_in), up(mask_in), scale), q_in.dtype());
   Dims n{q_in.shape()[0], q_in.shape()[1], q_in.shape()[2], k_in.shape()[2], q_in.shape()[3]};
+  // bf16 runs the fast f32 kernels on widened copies and rounds each result once; other low precision
+  // (and bf16 without the fast path) goes through the f32 op
+  bool bf16 = q_in.dtype() == DType::BF16 && use_fast(DType::F32, n);
+  if (lowp(q_in) && !bf16) return cast(attention(up(q_in), up(k_in), up(v_in), up(mask_in), scale), q_in.dtype());
+  DType dt = bf16 ? DType::F32 : q_in.dtype();
   Tensor mask;
   if (mask_in.defined()) {
     broadcast_shapes(mask_in.shape(), {n.B, n.H, n.Sq, n.Skv}, "attention mask");
     check(mask_in.rank() <= 4, ErrorCode::SHAPE_MISMATCH, "Expected a mask of rank <= 4 for attention but received ", shape_str(mask_in.shape()));
-    mask = cast_raw(mask_in, q_in.dtype());
+    mask = cast_raw(mask_in, dt);
   }
   Tensor q = contiguous(q_in), k = contiguous(k_in), v = contiguous(v_in);
-  Tensor out = empty(q.shape(), q.dtype());
-  Tensor lse = empty({n.B, n.H, n.Sq}, q.dtype());
+  Tensor qf = widen(q), kf = widen(k), vf = widen(v);
+  Tensor outf = empty(q.shape(), dt);
+  Tensor lse = empty({n.B, n.H, n.Sq}, dt);
   MaskView mv = mask_view(mask, n);
-  bool fast = use_fast(q.dtype(), n);
+  bool fast = use_fast(dt, n);
 #ifdef TR_HAVE_AVX512
-  if (fast) fast::flash_forward(out.data<float>(), lse.data<float>(), q.data<float>(), k.data<float>(), v.data<float>(), n, static_cast<float>(scale), mv);
+  if (fast) fast::flash_forward(outf.data<float>(), lse.data<float>(), qf.data<float>(), kf.data<float>(), vf.data<float>(), n, static_cast<float>(scale), mv);
 #endif
-  if (!fast) TR_FLOAT_DISPATCH(q.dtype(), T, {
-    flash_forward<T>(out.data<T>(), lse.data<T>(), q.data<T>(), k.data<T>(), v.data<T>(), n, static_cast<T>(scale), mv);
+  if (!fast) TR_FLOAT_DISPATCH(dt, T, {
+    flash_forward<T>(outf.data<T>(), lse.data<T>(), qf.data<T>(), kf.data<T>(), vf.data<T>(), n, static_cast<T>(scale), mv);
   });
+  Tensor out = bf16 ? narrow_bf16(outf) : outf;
   if (needs_grad({q_in, k_in, v_in})) {
-    // Saved: q, k, v, the output and the log-sum-exp (and the mask, an input).
-    Tensor sq = q.detach(), sk = k.detach(), sv = v.detach(), so = out.detach(), sm = mask;
-    record(out, Op::Attention, {q_in, k_in, v_in}, [sq, sk, sv, so, lse, sm, n, scale, fast](const Tensor& dout) -> std::vector<Tensor> {
-      Tensor dq = empty(sq.shape(), sq.dtype()), dk = empty(sk.shape(), sk.dtype()), dv = empty(sv.shape(), sv.dtype());
+    // Saved: q, k, v (for bf16 their f32 copies: memory stays linear, and the backward does not widen
+    // them again), the output (f32) and the log-sum-exp (and the mask, an input).
+    Tensor sq = qf.detach(), sk = kf.detach(), sv = vf.detach(), so = outf.detach(), sm = mask;
+    record(out, Op::Attention, {q_in, k_in, v_in}, [sq, sk, sv, so, lse, sm, n, scale, fast, bf16, dt](const Tensor& dout_in) -> std::vector<Tensor> {
+      Tensor dout = widen(dout_in), qf = sq, kf = sk, vf = sv;
+      Tensor dq = empty(sq.shape(), dt), dk = empty(sk.shape(), dt), dv = empty(sv.shape(), dt);
       MaskView m = mask_view(sm, n);
 #ifdef TR_HAVE_AVX512
-      if (fast) {
-        fast::flash_backward(dq.data<float>(), dk.data<float>(), dv.data<float>(), dout.data<float>(), sq.data<float>(), sk.data<float>(),
-                             sv.data<float>(), so.data<float>(), lse.data<float>(), n, static_cast<float>(scale), m);
-        return {dq, dk, dv};
-      }
+      if (fast)
+        fast::flash_backward(dq.data<float>(), dk.data<float>(), dv.data<float>(), dout.data<float>(), qf.data<float>(), kf.data<float>(),
+                             vf.data<float>(), so.data<float>(), lse.data<float>(), n, static_cast<float>(scale), m);
 #endif
-      TR_FLOAT_DISPATCH(sq.dtype(), T, {
-        flash_backward<T>(dq.data<T>(), dk.data<T>(), dv.data<T>(), dout.data<T>(), sq.data<T>(), sk.data<T>(), sv.data<T>(),
+      if (!fast) TR_FLOAT_DISPATCH(dt, T, {
+        flash_backward<T>(dq.data<T>(), dk.data<T>(), dv.data<T>(), dout.data<T>(), qf.data<T>(), kf.data<T>(), vf.data<T>(),
                           so.data<T>(), lse.data<T>(), n, static_cast<T>(scale), m);
       });
+      if (bf16) return {narrow_bf16(dq), narrow_bf16(dk), narrow_bf16(dv)};
       return {dq, dk, dv};
     });
   }
