@@ -52,7 +52,7 @@ const common = {
 export const DEMO_CONFIGS: Record<DemoMode, DemoConfig> = {
   quick: {
     ...common, mode: 'quick', pairs: 360, variants: ['data-scale', 'tree'], trainingSeeds: 1,
-    rewardSteps: 100, rewardBatch: 16, refl: { steps: 20, loraRank: 4, lambda: 0.05 }, evalPerDimension: 20, evalSeeds: 2,
+    rewardSteps: 60, rewardBatch: 16, refl: { steps: 20, loraRank: 4, lambda: 0.05 }, evalPerDimension: 20, evalSeeds: 2,
   },
   default: {
     ...common, mode: 'default', pairs: 2400, variants: ['data-scale', 'tree'], trainingSeeds: 1,
