@@ -1,7 +1,9 @@
 // generator-configs.ts: the sizes of the world's base generator (VAE + UNet + CLIP text encoder with
 // the world's word tokenizer) and the model spec each one builds. 'tiny' is for tests (16 px
-// images); 'world' is the size the shipped asset was chosen at (the step times that chose it are in
-// the pretraining report); 'bench' is models.json's bench UNet and VAE with a 2-layer text encoder.
+// images); 'world' is the size chosen for two shared cores: measured at load ~10 on them (ms per
+// step, batch 16 / VAE batch 8): bench UNet ~13000, VAE ~20000 (batch 16); a [64, 96, 128] UNet
+// ~2000; world's UNet ~900-1200 and its [16, 32, 64] VAE ~1000 at batch 4 (a [32, 64, 64] one
+// ~1900). 'bench' is models.json's bench UNet and VAE with a 2-layer text encoder.
 // A custom size is a JSON object (inline or a file) with any of { size, unet, vae, text } over a
 // named base ("base": "world" unless given), and the sampling defaults' denoising steps.
 import { existsSync, readFileSync } from 'node:fs';
@@ -53,7 +55,7 @@ export const GENERATOR_CONFIGS = {
     size: 64,
     unet: { block_out_channels: [32, 64, 64], layers_per_block: 1, cross_attn: [false, true, true], head_dim: 32,
             cross_attention_dim: 64, norm_num_groups: 16, in_channels: 4, out_channels: 4 },
-    vae: { block_out_channels: [32, 64, 64], layers_per_block: 1, norm_num_groups: 16, in_channels: 3, latent_channels: 4 },
+    vae: { block_out_channels: [16, 32, 64], layers_per_block: 1, norm_num_groups: 8, in_channels: 3, latent_channels: 4 },
     text: { hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 256 },
   },
   bench: {
