@@ -18,3 +18,4 @@ export { NameTable, requireAllKnown, ldmToDiffusers, diffusersToLdm, unetLdmToDi
 export { type Tokenizer, type EncodeOptions, type EncodedBatch, type DecodeOptions, LibraryTokenizer, clipTokenizer, clipTokenizerFromFiles, clipTokenizerJson, bertTokenizer, bertTokenizerFromFile, bertTokenizerJson, WordTokenizer, wordsOf, splitWords, loadTokenizer, batchToTensors, CLIP_BOS, CLIP_EOS, CLIP_MAX_LENGTH, type ClipTokenizerOptions, type BertTokenizerOptions, type WordTokenizerOptions } from './tokenizers/index.js';
 export * from './diffusion/index.js';
 export * from './reward/index.js';
+export * from './refl/index.js';

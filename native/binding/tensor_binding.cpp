@@ -122,7 +122,7 @@ TR_EXPORT(dispose) {
   return info.Env().Undefined();
 }
 
-TR_EXPORT(clone) { return wrap(info.Env(), tr::clone(tensor_arg(info, 0, "tensor"))); }
+TR_EXPORT(clone) { return wrap(info.Env(), tr::clone_op(tensor_arg(info, 0, "tensor"))); }
 TR_EXPORT(toDevice) {
   Device d = device_arg(info, 1);
   return wrap(info.Env(), to_device(tensor_arg(info, 0, "tensor"), d));

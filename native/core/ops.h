@@ -108,6 +108,7 @@ Tensor transpose(const Tensor& a, int64_t d0, int64_t d1);
 Tensor slice(const Tensor& a, int64_t dim, int64_t start, int64_t end, int64_t step);  // a view
 Tensor expand(const Tensor& a, const Shape& shape);  // a view with zero strides
 Tensor contiguous_op(const Tensor& a);  // differentiable copy to contiguous
+Tensor clone_op(const Tensor& a);       // differentiable copy (always a new buffer), as torch.clone
 Tensor concat(const std::vector<Tensor>& xs, int64_t dim);
 Tensor cast(const Tensor& a, DType dtype);  // differentiable; the gradient is cast back
 

@@ -102,6 +102,12 @@ Tensor expand(const Tensor& a, const Shape& shape) {
   return out;
 }
 
+Tensor clone_op(const Tensor& a) {
+  Tensor out = clone(a);
+  if (needs_grad({a})) record(out, Op::Contiguous, {a}, [](const Tensor& dout) -> std::vector<Tensor> { return {dout}; });
+  return out;
+}
+
 Tensor contiguous_op(const Tensor& a) {
   if (a.is_contiguous()) return a;
   Tensor out = contiguous(a);

@@ -81,6 +81,7 @@ export class Tensor {
   item(): number {
     return callNative(() => native().item(this.handle));
   }
+  /** A copy in a new buffer; differentiable (the gradient passes through unchanged), as torch.clone. */
   clone(): Tensor {
     return wrapOp(() => native().clone(this.handle));
   }

@@ -78,3 +78,15 @@ describe('autograd', () => {
     expect(Array.from(b.grad!.toArray())).toEqual([4, 4, 4]);
   });
 });
+
+describe('clone', () => {
+  it('is a differentiable copy in a new buffer', () => {
+    const x = tensor([1, 2, 3], undefined, { requiresGrad: true });
+    const y = x.clone();
+    expect(y.gradFn).toBe('Contiguous');
+    y.mul(y).sum().backward();
+    expect(Array.from(x.grad!.toArray())).toEqual([2, 4, 6]);
+    const z = noGrad(() => x.clone());
+    expect(z.requiresGrad).toBe(false);
+  });
+});
