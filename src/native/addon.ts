@@ -102,7 +102,7 @@ const REQUIRED: (keyof NativeBinding)[] = [
   'isLeaf', 'gradFnName', 'detach', 'backward', 'gradEnabled', 'setGradEnabled', 'customOp', 'memoryStats', 'resetPeakMemory',
   'v8ExternalMemory', 'numThreads', 'setNumThreads', 'hasCuda', 'buildInfo', 'supports', 'add', 'sub', 'mul', 'div', 'pow', 'addScalar', 'mulScalar',
   'powScalar', 'rdivScalar', 'neg', 'exp', 'log', 'sqrt', 'abs', 'tanh', 'sigmoid', 'logSigmoid', 'relu', 'gelu', 'silu', 'geglu',
-  'clamp', 'dropout', 'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'linear', 'layerNorm', 'groupNorm', 'conv2d',
+  'clamp', 'dropout', 'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'linear', 'layerNorm', 'groupNorm', 'groupNormSilu', 'conv2d',
   'upsampleNearest2x', 'avgPool2d', 'reshape', 'permute', 'transpose', 'slice', 'expand', 'contiguous', 'concat', 'cast',
   'embedding', 'attention', 'attentionPlain', 'crossEntropy', 'mseLoss', 'addInplace', 'mulScalarInplace', 'fillInplace', 'sumOfSquares',
   'adamwStep', 'sgdStep', 'modelKinds', 'modelCreate', 'modelParameters', 'modelCall', 'modelDispose',
