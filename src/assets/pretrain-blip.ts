@@ -19,6 +19,7 @@ import { heldOutSet, trainingBatch } from './scene-data.js';
 import { WorldBlip } from './world-blip.js';
 import { WORLD_BLIP_CONFIGS, type WorldBlipConfigName } from './world-configs.js';
 import { worldTokenizer } from './world-text.js';
+import type { PretrainRunFacts } from './run-facts.js';
 
 export interface PretrainBlipOptions {
   out: string;
@@ -49,28 +50,11 @@ export interface PretrainBlipOptions {
   log?: (line: string) => void;
 }
 
-export interface BlipAssetJson {
+export interface BlipAssetJson extends PretrainRunFacts {
   format: 'treereward-world-blip/1';
   config: BlipConfig;
   configName: WorldBlipConfigName;
   embedDim: number;
-  tokenizer: { kind: 'word'; vocab: string[]; maxLength: number };
-  files: string[];
-  command: string;
-  seed: number;
-  steps: number;
-  batch: number;
-  /** Distinct training scenes (null: a new scene for every pair). */
-  scenes: number | null;
-  lr: number;
-  parameters: number;
-  /** Summed wall time of the training steps (over resumed runs too), seconds. */
-  trainingSeconds: number;
-  msPerStep: number;
-  /** Wall time of the last run (evaluations and writing included), seconds. */
-  wallSeconds: number;
-  codeVersion: string;
-  losses: { first: number | null; last: number | null; lastMean: number | null };
   metrics: BlipEvaluation;
 }
 

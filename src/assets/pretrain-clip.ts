@@ -21,6 +21,7 @@ import { heldOutSet, trainingBatch, type CaptionedRender } from './scene-data.js
 import { WorldClip } from './world-clip.js';
 import { WORLD_CLIP_CONFIGS, type WorldClipConfigName } from './world-configs.js';
 import { worldTokenizer } from './world-text.js';
+import type { PretrainRunFacts } from './run-facts.js';
 
 export interface PretrainClipOptions {
   out: string;
@@ -50,26 +51,11 @@ export interface PretrainClipOptions {
   log?: (line: string) => void;
 }
 
-export interface ClipAssetJson {
+export interface ClipAssetJson extends PretrainRunFacts {
   format: 'treereward-world-clip/1';
   config: ClipConfigInput;
   configName: WorldClipConfigName;
   aesthetic: { dims: number[]; act: 'none'; target: string; renders: number };
-  tokenizer: { kind: 'word'; vocab: string[]; maxLength: number };
-  files: string[];
-  command: string;
-  seed: number;
-  steps: number;
-  batch: number;
-  /** Distinct training scenes (null: a new scene for every pair). */
-  scenes: number | null;
-  lr: number;
-  parameters: number;
-  trainingSeconds: number;
-  msPerStep: number;
-  wallSeconds: number;
-  codeVersion: string;
-  losses: { first: number | null; last: number | null; lastMean: number | null };
   metrics: { retrieval: Retrieval; aesthetic?: { n: number; spearman: number; mse: number; targetStd: number; trainMse: number } };
 }
 
