@@ -21,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
     import('./refl.js'),
     import('./pretrain.js'),
     import('./pretrain-generator.js'),
+    import('./generator-checks.js'),
     import('./reward.js'),
     import('./eval.js'),
     import('./report.js'),
