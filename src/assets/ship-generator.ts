@@ -45,7 +45,7 @@ export function shipGenerator(options: ShipGeneratorOptions): ManifestEntry {
     command: string; seed: number; codeVersion: string; trainingSeconds: number; machine: string; acceptance: unknown; [k: string]: unknown;
   };
   const weights = readdirSync(half).filter((f) => f.endsWith('.safetensors'));
-  const extras = [reportFile, 'acceptance.json', 'base-acceptance.json', 'acceptance.png'].filter((f) => existsSync(path.join(options.run, f)));
+  const extras = [reportFile, 'acceptance.json', 'base-acceptance.json', 'acceptance.png', 'judge-robustness.json'].filter((f) => existsSync(path.join(options.run, f)));
   const dir = path.join(assets, options.name);
   const adding = [...weights, MODEL_INDEX_FILE].reduce((s, f) => s + statSync(path.join(half, f)).size, 0) + extras.reduce((s, f) => s + statSync(path.join(options.run, f)).size, 0);
   if (folderBytes(assets) - folderBytes(dir) + adding > ASSETS_BUDGET_BYTES) {

@@ -3,11 +3,13 @@
 // accuracy before and after the generator's VAE round trip) and `treereward pretrain heldout-pairs
 // --generator DIR --out STORE [--per-dimension N] [--json]` (the base generator's own samples on
 // the benchmark prompts, labelled by the judges, as a test-split store for the reward models).
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 
+import { codeVersion, recordAsset } from '../assets/asset-files.js';
 import { buildHeldoutPairs, type HeldoutSummary } from '../assets/heldout-pairs.js';
+import { machineDescription } from '../assets/ship.js';
 import { formatRobustness, measureJudgeRobustness } from '../assets/judge-robustness.js';
 import { loadDiffusionModel } from '../diffusion/pipeline/model-dir.js';
 import { KlCodec } from '../diffusion/pipeline/components.js';
@@ -53,8 +55,9 @@ export function register(program: Command): void {
     .option('--per-dimension <n>', 'benchmark prompts per dimension, one pair each', '40')
     .option('--seed <n>', 'seed of the samples', '0')
     .option('--steps <n>', "denoising steps (defaults to the model's)")
+    .option('--record', "record the store's files in the manifest of the folder above --out (for a store made inside assets/)")
     .option('--json', 'print the summary as one JSON document')
-    .action(async (opts: { generator?: string; out?: string; perDimension: string; seed: string; steps?: string; json?: boolean }) => {
+    .action(async (opts: { generator?: string; out?: string; perDimension: string; seed: string; steps?: string; record?: boolean; json?: boolean }) => {
       const dir = resolve(nonEmpty(opts.generator, '--generator'));
       const out = resolve(nonEmpty(opts.out, '--out'));
       const per = positiveInt(opts.perDimension, '--per-dimension');
@@ -67,7 +70,18 @@ export function register(program: Command): void {
           onProgress: (d) => bar?.update(d),
         });
         bar?.stop();
-        writeFileSync(join(out, 'heldout.json'), `${JSON.stringify({ ...summary, command: `treereward pretrain heldout-pairs --generator ${opts.generator} --out ${opts.out} --per-dimension ${per} --seed ${opts.seed}${opts.steps ? ` --steps ${opts.steps}` : ''}` }, null, 2)}\n`);
+        const command = `treereward pretrain heldout-pairs --generator ${opts.generator} --out ${opts.out} --per-dimension ${per} --seed ${opts.seed}${opts.steps ? ` --steps ${opts.steps}` : ''}${opts.record ? ' --record' : ''}`;
+        writeFileSync(join(out, 'heldout.json'), `${JSON.stringify({ ...summary, store: basename(out), command }, null, 2)}\n`);
+        if (opts.record) {
+          const assets = dirname(out), name = basename(out);
+          const files = (function walk(d: string): string[] {
+            return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [relative(assets, join(d, e.name)).split('\\').join('/')]));
+          })(out).filter((f) => !/-(wal|shm|journal)$/.test(f)).sort();
+          recordAsset(assets, name, files, {
+            command, seed: Number(opts.seed), codeVersion: codeVersion(), trainingSeconds: summary.seconds, machine: machineDescription(),
+            kind: 'feedback store (test split)', generator: basename(dir), perDimension: per, dimensions: summary.dimensions,
+          });
+        }
         if (opts.json) console.log(JSON.stringify(summary, null, 2));
         else printHeldout(summary);
       } finally {

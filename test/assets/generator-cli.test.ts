@@ -166,3 +166,29 @@ describe('treereward pretrain ship-generator', () => {
     expect(() => loadShippedGenerator(join(assets, 'world-generator'))).toThrow(/^Expected .*vae\.safetensors to have SHA-256 [0-9a-f]{64} \(asset "world-generator" in .*manifest\.json\) but it has [0-9a-f]{64}$/);
   });
 });
+
+describe('treereward pretrain judge-robustness / heldout-pairs', () => {
+  it("measure the judges through the run's VAE and store its judged samples as a recorded test-split asset", async () => {
+    const report = join(dir, 'full', 'judge-robustness.json');
+    const r = await cli('pretrain', 'judge-robustness', '--generator', join(dir, 'full'), '--pairs', '2', '--out', report, '--json');
+    expect(r.error).toBe('');
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ format: 'treereward-judge-robustness/1', pairsPerDimension: 2, target: 0.9 });
+    expect(j.dimensions.map((d: { dimension: string }) => d.dimension)).toEqual(['content', 'style', 'color', 'lighting', 'layout', 'detail']);
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toEqual(j);
+
+    const assets = join(dir, 'heldout-assets');
+    mkdirSync(assets, { recursive: true });
+    const h = await cli('pretrain', 'heldout-pairs', '--generator', join(dir, 'full'), '--out', join(assets, 'world-heldout'), '--per-dimension', '1', '--steps', '2', '--record', '--json');
+    expect(h.error).toBe('');
+    expect(JSON.parse(h.stdout)).toMatchObject({ format: 'treereward-heldout-pairs/1', inserted: 6, perDimension: 1 });
+    const entry = readManifest(assets).assets['world-heldout'];
+    expect(entry.kind).toBe('feedback store (test split)');
+    expect(Object.keys(entry.files)).toContain('world-heldout/feedback.sqlite');
+    expect(Object.keys(entry.files)).toContain('world-heldout/heldout.json');
+    expect(Object.keys(entry.files).filter((f) => f.endsWith('.png')).length).toBeGreaterThanOrEqual(2);
+
+    const bad = await cli('pretrain', 'judge-robustness', '--generator', join(dir, 'nothing-here'));
+    expect(bad.error).toMatch(/^Expected a model directory with model_index\.json/);
+  }, 120_000);
+});
