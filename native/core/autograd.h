@@ -2,6 +2,7 @@
 // backward() walks the nodes in reverse topological order.
 // Accumulation rule: leaf (parameter) gradients are added (+=) into tensor.grad; a node's
 // backward returns fresh gradients for its inputs (=), one per input, undefined where none.
+// The first gradient to reach a slot becomes it without a copy when nothing else holds its buffer.
 #pragma once
 #include <functional>
 #include <memory>
