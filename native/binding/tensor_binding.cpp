@@ -5,6 +5,9 @@
 #include "core/device.h"
 #include "core/thread_pool.h"
 #include "cpu/gemm.h"
+#ifdef TR_HAVE_CUDA
+#include "cuda/cuda_ops.h"
+#endif
 
 
 namespace tr::binding {
@@ -167,16 +170,29 @@ TR_EXPORT(setGradEnabled) {
 }
 
 // ---- machine and memory ----
+// memoryStats(device = "cpu"): live tensor bytes; on cuda also the caching allocator's figures.
 TR_EXPORT(memoryStats) {
-  MemoryStats s = memory_stats(Device::CPU);
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("liveBytes", Napi::Number::New(info.Env(), static_cast<double>(s.live_bytes)));
-  o.Set("peakBytes", Napi::Number::New(info.Env(), static_cast<double>(s.peak_bytes)));
-  o.Set("liveBuffers", Napi::Number::New(info.Env(), static_cast<double>(s.live_buffers)));
+  Device d = device_arg(info, 0);
+  MemoryStats s = memory_stats(d);
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("liveBytes", Napi::Number::New(env, static_cast<double>(s.live_bytes)));
+  o.Set("peakBytes", Napi::Number::New(env, static_cast<double>(s.peak_bytes)));
+  o.Set("liveBuffers", Napi::Number::New(env, static_cast<double>(s.live_buffers)));
+#ifdef TR_HAVE_CUDA
+  if (d == Device::CUDA) {
+    CudaMemoryStats c = cuda_memory_stats();
+    o.Set("allocatedBytes", Napi::Number::New(env, static_cast<double>(c.allocated_bytes)));
+    o.Set("cachedBytes", Napi::Number::New(env, static_cast<double>(c.cached_bytes)));
+    o.Set("reservedBytes", Napi::Number::New(env, static_cast<double>(c.reserved_bytes)));
+    o.Set("mallocs", Napi::Number::New(env, static_cast<double>(c.mallocs)));
+    o.Set("cacheHits", Napi::Number::New(env, static_cast<double>(c.cache_hits)));
+  }
+#endif
   return o;
 }
 TR_EXPORT(resetPeakMemory) {
-  reset_peak(Device::CPU);
+  reset_peak(device_arg(info, 0));
   return info.Env().Undefined();
 }
 TR_EXPORT(numThreads) { return Napi::Number::New(info.Env(), num_threads()); }
@@ -196,6 +212,9 @@ TR_EXPORT(buildInfo) {
   o.Set("cudaCompiled", Napi::Boolean::New(info.Env(), false));
 #endif
   o.Set("cudaDevice", Napi::String::New(info.Env(), cuda_device_name()));
+#ifdef TR_HAVE_CUDA
+  o.Set("cudaGemm", Napi::String::New(info.Env(), cuda_gemm_backend()));
+#endif
   o.Set("threads", Napi::Number::New(info.Env(), num_threads()));
   return o;
 }

@@ -6,7 +6,11 @@
 #include <sstream>
 
 #include "core/autograd.h"
+#include "core/device.h"
 #include "core/thread_pool.h"
+#ifdef TR_HAVE_CUDA
+#include "cuda/cuda_ops.h"
+#endif
 
 namespace tr {
 
@@ -120,8 +124,13 @@ static void fill_typed(T* p, int64_t n, T v) {
 }
 
 Tensor full(const Shape& shape, double value, DType dtype, Device device) {
-  check(device == Device::CPU, ErrorCode::NOT_SUPPORTED, "full on ", device_name(device), " is done by native/cuda");
   Tensor t = empty(shape, dtype, device);
+#ifdef TR_HAVE_CUDA
+  if (device == Device::CUDA) {
+    cuda_fill(t, value);
+    return t;
+  }
+#endif
   int64_t n = t.numel();
   switch (dtype) {
     case DType::F32: fill_typed(t.data<float>(), n, static_cast<float>(value)); break;
@@ -208,8 +217,21 @@ void strided_copy(const Tensor& dst, const Tensor& src) {
 void copy_into(const Tensor& dst, const Tensor& src) {
   check(dst.shape() == src.shape(), ErrorCode::SHAPE_MISMATCH, "Expected the same shape for copy but received ",
         shape_str(dst.shape()), " and ", shape_str(src.shape()));
-  check(dst.device() == Device::CPU && src.device() == Device::CPU, ErrorCode::NOT_SUPPORTED, "copy between devices is done by native/cuda");
-  strided_copy(dst, src);
+  if (dst.device() == Device::CPU && src.device() == Device::CPU) {
+    strided_copy(dst, src);
+    return;
+  }
+#ifdef TR_HAVE_CUDA
+  if (dst.device() == Device::CUDA && src.device() == Device::CUDA) {
+    cuda_copy(dst, src);
+  } else if (dst.device() == Device::CUDA) {  // host -> device: convert on the host, copy, then scatter on the device
+    cuda_copy(dst, to_device(cast_raw(src, dst.dtype()), Device::CUDA));
+  } else {
+    strided_copy(dst, to_device(src, Device::CPU));
+  }
+#else
+  fail(ErrorCode::CUDA_UNAVAILABLE, "Expected a build with CUDA for a copy between devices but this build of treereward has none");
+#endif
 }
 
 Tensor contiguous(const Tensor& t) {
@@ -234,7 +256,7 @@ Tensor cast_raw(const Tensor& t, DType dtype) {
 
 double item(const Tensor& t) {
   check(t.numel() == 1, ErrorCode::SHAPE_MISMATCH, "Expected a one-element tensor for item but received shape ", shape_str(t.shape()));
-  check(t.device() == Device::CPU, ErrorCode::DEVICE, "Expected a cpu tensor for item; move it with .to('cpu')");
+  if (t.device() != Device::CPU) return item(to_device(t, Device::CPU));
   return load(t.raw(), t.dtype(), 0);
 }
 
@@ -249,7 +271,13 @@ void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 void check_cpu(const Tensor& t, const char* op) {
-  check(t.device() == Device::CPU, ErrorCode::NOT_SUPPORTED, "Expected a cpu tensor for ", op, " (this op has no ", device_name(t.device()), " kernel yet) but received a ", device_name(t.device()), " tensor");
+  check(!t.defined() || t.device() == Device::CPU, ErrorCode::NOT_SUPPORTED, op, " is not supported on ", device_name(t.device()), " for ",
+        dtype_name(t.dtype()), " yet (no ", device_name(t.device()), " kernel); move the tensors with .to('cpu')");
+}
+
+void fail_mixed_devices(const char* op, Device a, Device b) {
+  fail(ErrorCode::DEVICE, "Expected the tensors of ", op, " on one device but received ", device_name(a), " and ", device_name(b),
+       " tensors; move them with .to()");
 }
 
 }  // namespace tr

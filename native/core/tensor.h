@@ -94,7 +94,34 @@ inline DType compute_dtype(DType d) { return d == DType::F64 ? DType::F64 : DTyp
 
 void check_float(const Tensor& t, const char* op, const char* name);
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
+// For ops with no CUDA kernel: NOT_SUPPORTED naming the op, dtype and device when t is not on the cpu.
 void check_cpu(const Tensor& t, const char* op);
+
+// The device an op computes on: the common device of its defined inputs (cpu when none is defined).
+// Inputs on two devices throw DEVICE naming both. One comparison per input: the cpu path pays nothing more.
+[[noreturn]] void fail_mixed_devices(const char* op, Device a, Device b);
+inline void merge_device(const char* op, Device& d, bool& any, const Tensor& t) {
+  if (!t.defined()) return;
+  if (!any) {
+    d = t.device();
+    any = true;
+  } else if (t.device() != d) {
+    fail_mixed_devices(op, d, t.device());
+  }
+}
+template <typename... Ts>
+inline Device op_device(const char* op, const Ts&... ts) {
+  Device d = Device::CPU;
+  bool any = false;
+  (merge_device(op, d, any, ts), ...);
+  return d;
+}
+inline Device op_device(const char* op, const std::vector<Tensor>& ts) {
+  Device d = Device::CPU;
+  bool any = false;
+  for (const auto& t : ts) merge_device(op, d, any, t);
+  return d;
+}
 
 // ---- inline accessors ----
 inline const Shape& Tensor::shape() const { return impl_->shape; }

@@ -14,30 +14,30 @@ template <typename T> T sigmoid_of(T x) {
 }  // namespace
 
 Tensor tanh(const Tensor& a) {
-  if (lowp(a)) return cast(tanh(up(a)), a.dtype());
+  if (promote(a)) return cast(tanh(up(a)), a.dtype());
   return unary_op(a, Op::Tanh, "tanh", [](auto x) { return std::tanh(x); }, [](auto d, auto, auto y) { return d * (1 - y * y); });
 }
 
 Tensor sigmoid(const Tensor& a) {
-  if (lowp(a)) return cast(sigmoid(up(a)), a.dtype());
+  if (promote(a)) return cast(sigmoid(up(a)), a.dtype());
   return unary_op(a, Op::Sigmoid, "sigmoid", [](auto x) { return sigmoid_of(x); }, [](auto d, auto, auto y) { return d * y * (1 - y); });
 }
 
 // log sigmoid(x) = -softplus(-x) = min(x, 0) - log1p(exp(-|x|)); d/dx = sigmoid(-x) = 1 - sigmoid(x).
 Tensor log_sigmoid(const Tensor& a) {
-  if (lowp(a)) return cast(log_sigmoid(up(a)), a.dtype());
+  if (promote(a)) return cast(log_sigmoid(up(a)), a.dtype());
   return unary_op(
       a, Op::LogSigmoid, "logSigmoid", [](auto x) { return std::min(x, decltype(x)(0)) - std::log1p(std::exp(-std::abs(x))); },
       [](auto d, auto x, auto) { return d * sigmoid_of(-x); });
 }
 
 Tensor relu(const Tensor& a) {
-  if (lowp(a)) return cast(relu(up(a)), a.dtype());
+  if (promote(a)) return cast(relu(up(a)), a.dtype());
   return unary_op(a, Op::Relu, "relu", [](auto x) { return x > 0 ? x : x * 0; }, [](auto d, auto x, auto) { return x > 0 ? d : d * 0; });
 }
 
 Tensor gelu(const Tensor& a, bool tanh_approx) {
-  if (lowp(a)) return cast(gelu(up(a), tanh_approx), a.dtype());
+  if (promote(a)) return cast(gelu(up(a), tanh_approx), a.dtype());
   if (tanh_approx) {
     return unary_op(
         a, Op::GeluTanh, "gelu",
@@ -69,7 +69,7 @@ Tensor gelu(const Tensor& a, bool tanh_approx) {
 }
 
 Tensor silu(const Tensor& a) {
-  if (lowp(a)) return cast(silu(up(a)), a.dtype());
+  if (promote(a)) return cast(silu(up(a)), a.dtype());
   return unary_op(
       a, Op::Silu, "silu", [](auto x) { return x * sigmoid_of(x); },
       [](auto d, auto x, auto) {
@@ -80,14 +80,14 @@ Tensor silu(const Tensor& a) {
 
 Tensor clamp(const Tensor& a, double lo, double hi) {
   check(lo <= hi, ErrorCode::INVALID_ARGUMENT, "Expected min <= max for clamp but received min ", lo, " and max ", hi);
-  if (lowp(a)) return cast(clamp(up(a), lo, hi), a.dtype());
+  if (promote(a)) return cast(clamp(up(a), lo, hi), a.dtype());
   return unary_op(
       a, Op::Clamp, "clamp",
       [lo, hi](auto x) {
         using T = decltype(x);
         return std::min(std::max(x, T(lo)), T(hi));
       },
-      [lo, hi](auto d, auto x, auto) { return (x >= lo && x <= hi) ? d : d * 0; });
+      [lo, hi](auto d, auto x, auto) { return (x >= lo && x <= hi) ? d : d * 0; }, lo, hi);
 }
 
 }  // namespace tr

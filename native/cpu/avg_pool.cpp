@@ -1,6 +1,7 @@
 // avg_pool.cpp: x (N, C, H, W) -> out (N, C, Ho, Wo), the mean of each kernel x kernel window at
 // stride `stride`, no padding: Ho = (H - kernel) / stride + 1. Backward spreads dout / kernel^2 over
 // each window (overlapping windows add). One task per (n, c) plane, so no two tasks write one value.
+// On cuda: native/cuda/avg_pool.cu.
 #include "cpu/kernel_util.h"
 
 namespace tr {
@@ -53,7 +54,6 @@ void avgpool_backward(T* dinp, const T* dout, const PoolGeom& g) {  // (planes, 
 
 Tensor avg_pool2d(const Tensor& x_in, int64_t kernel, int64_t stride) {
   check_float(x_in, "avgPool2d", "x");
-  check_cpu(x_in, "avgPool2d");
   check(x_in.rank() == 4, ErrorCode::SHAPE_MISMATCH, "Expected an input of shape [N, C, H, W] for avgPool2d but received ",
         shape_str(x_in.shape()));
   check(kernel >= 1, ErrorCode::INVALID_ARGUMENT, "Expected kernel >= 1 for avgPool2d but received ", kernel);
@@ -61,17 +61,25 @@ Tensor avg_pool2d(const Tensor& x_in, int64_t kernel, int64_t stride) {
   const Shape& s = x_in.shape();
   check(s[2] >= kernel && s[3] >= kernel, ErrorCode::SHAPE_MISMATCH, "Expected an input of at least ", kernel, "x", kernel,
         " pixels for avgPool2d with kernel ", kernel, " but received ", shape_str(s));
-  if (lowp(x_in)) return cast(avg_pool2d(up(x_in), kernel, stride), x_in.dtype());
+  if (promote(x_in)) return cast(avg_pool2d(up(x_in), kernel, stride), x_in.dtype());
   Tensor x = contiguous(x_in);
   PoolGeom g;
   g.planes = s[0] * s[1], g.H = s[2], g.W = s[3], g.k = kernel, g.s = stride;
   g.Ho = (g.H - kernel) / stride + 1, g.Wo = (g.W - kernel) / stride + 1;
   Tensor out = empty({s[0], s[1], g.Ho, g.Wo}, x.dtype(), x.device());
+#ifdef TR_HAVE_CUDA
+  if (x.device() == Device::CUDA) cuda_avgpool_forward(out, x, g.planes, g.H, g.W, g.Ho, g.Wo, g.k, g.s);
+  else
+#endif
   TR_FLOAT_DISPATCH(x.dtype(), T, { avgpool_forward<T>(out.data<T>(), x.data<T>(), g); });
   if (needs_grad({x_in})) {
     Shape xs = s;
     record(out, Op::AvgPool2d, {x_in}, [xs, g](const Tensor& dout) -> std::vector<Tensor> {
-      Tensor dx = empty(xs, dout.dtype());
+      Tensor dx = empty(xs, dout.dtype(), dout.device());
+#ifdef TR_HAVE_CUDA
+      if (dout.device() == Device::CUDA) cuda_avgpool_backward(dx, dout, g.planes, g.H, g.W, g.Ho, g.Wo, g.k, g.s);
+      else
+#endif
       TR_FLOAT_DISPATCH(dout.dtype(), T, { avgpool_backward<T>(dx.data<T>(), dout.data<T>(), g); });
       return {dx};
     });

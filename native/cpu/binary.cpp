@@ -1,20 +1,26 @@
 // binary.cpp: add, sub, mul, div, pow with NumPy broadcasting; backward sums over broadcast dims.
+// The forward's compute runs on the inputs' device (native/cuda/binary.cu for cuda, computing
+// bf16/f16 in f32 directly); the recorded backward is shared and calls these same ops.
 #include "cpu/kernel_util.h"
 
 namespace tr {
 
-#ifdef TR_HAVE_CUDA
-Tensor cuda_add(const Tensor& a, const Tensor& b);  // native/cuda/add.cu
-#endif
-
 namespace {
+// The forward of `op`, or an undefined tensor when the cpu path must promote bf16/f16 to f32 first.
+// Mixed bf16/f16 operands are promoted by the caller on either device.
 template <typename F>
-Tensor binary_forward(const Tensor& a, const Tensor& b, const char* name, F f) {
+Tensor binary_forward(const Tensor& a, const Tensor& b, Op op, const char* name, F f) {
+  [[maybe_unused]] Device dev = op_device(name, a, b);
+#ifdef TR_HAVE_CUDA
+  if (dev == Device::CUDA && a.dtype() == b.dtype()) {
+    check_float(a, name, "a");
+    return cuda_binary(op, a, b);
+  }
+#endif
+  if (lowp(a) || lowp(b)) return Tensor();
   check_float(a, name, "a");
   check_float(b, name, "b");
   check_same_dtype(a, b, name);
-  check_cpu(a, name);
-  check_cpu(b, name);
   Tensor out;
   TR_FLOAT_DISPATCH(a.dtype(), T, { out = binary_new<T>(a, b, [&](T x, T y) { return static_cast<T>(f(x, y)); }); });
   return out;
@@ -22,11 +28,8 @@ Tensor binary_forward(const Tensor& a, const Tensor& b, const char* name, F f) {
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-#ifdef TR_HAVE_CUDA
-  if (a.device() == Device::CUDA || b.device() == Device::CUDA) return cuda_add(a, b);
-#endif
-  if (lowp(a) || lowp(b)) return cast(add(up(a), up(b)), a.dtype());
-  Tensor out = binary_forward(a, b, "add", [](auto x, auto y) { return x + y; });
+  Tensor out = binary_forward(a, b, Op::Add, "add", [](auto x, auto y) { return x + y; });
+  if (!out.defined()) return cast(add(up(a), up(b)), a.dtype());
   if (needs_grad({a, b})) {
     Shape sa = a.shape(), sb = b.shape();
     record(out, Op::Add, {a, b}, [sa, sb](const Tensor& dout) -> std::vector<Tensor> {
@@ -37,8 +40,8 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  if (lowp(a) || lowp(b)) return cast(sub(up(a), up(b)), a.dtype());
-  Tensor out = binary_forward(a, b, "sub", [](auto x, auto y) { return x - y; });
+  Tensor out = binary_forward(a, b, Op::Sub, "sub", [](auto x, auto y) { return x - y; });
+  if (!out.defined()) return cast(sub(up(a), up(b)), a.dtype());
   if (needs_grad({a, b})) {
     Shape sa = a.shape(), sb = b.shape();
     record(out, Op::Sub, {a, b}, [sa, sb](const Tensor& dout) -> std::vector<Tensor> {
@@ -49,8 +52,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  if (lowp(a) || lowp(b)) return cast(mul(up(a), up(b)), a.dtype());
-  Tensor out = binary_forward(a, b, "mul", [](auto x, auto y) { return x * y; });
+  Tensor out = binary_forward(a, b, Op::Mul, "mul", [](auto x, auto y) { return x * y; });
+  if (!out.defined()) return cast(mul(up(a), up(b)), a.dtype());
   if (needs_grad({a, b})) {
     bool ga = a.requires_grad(), gb = b.requires_grad();
     Tensor sa = gb ? a.detach() : Tensor(), sb = ga ? b.detach() : Tensor();
@@ -63,8 +66,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  if (lowp(a) || lowp(b)) return cast(div(up(a), up(b)), a.dtype());
-  Tensor out = binary_forward(a, b, "div", [](auto x, auto y) { return x / y; });
+  Tensor out = binary_forward(a, b, Op::Div, "div", [](auto x, auto y) { return x / y; });
+  if (!out.defined()) return cast(div(up(a), up(b)), a.dtype());
   if (needs_grad({a, b})) {
     bool ga = a.requires_grad(), gb = b.requires_grad();
     Tensor sb = b.detach(), so = gb ? out.detach() : Tensor();
@@ -80,8 +83,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
-  if (lowp(a) || lowp(b)) return cast(pow(up(a), up(b)), a.dtype());
-  Tensor out = binary_forward(a, b, "pow", [](auto x, auto y) { return std::pow(x, y); });
+  Tensor out = binary_forward(a, b, Op::Pow, "pow", [](auto x, auto y) { return std::pow(x, y); });
+  if (!out.defined()) return cast(pow(up(a), up(b)), a.dtype());
   if (needs_grad({a, b})) {
     bool ga = a.requires_grad(), gb = b.requires_grad();
     Tensor sa = a.detach(), sb = b.detach(), so = out.detach();

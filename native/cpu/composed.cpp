@@ -21,6 +21,9 @@ Tensor dropout(const Tensor& a, double p, uint64_t seed, uint64_t offset) {
   check(p >= 0 && p < 1, ErrorCode::INVALID_ARGUMENT, "Expected a probability in [0, 1) for dropout but received ", p);
   if (p == 0) return a;
   DType dt = compute_dtype(a.dtype());
+#ifdef TR_HAVE_CUDA
+  if (a.device() == Device::CUDA) return mul(a, cast_raw(cuda_dropout_mask(a.shape(), dt, p, seed, offset), a.dtype()));  // the same mask
+#endif
   Tensor mask = empty(a.shape(), dt);
   double keep = 1.0 / (1.0 - p);
   TR_FLOAT_DISPATCH(dt, T, {

@@ -11,10 +11,10 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
   int d = normalize_dim(dim, r, "concat");
   Shape os = first.shape();
   os[d] = 0;
+  op_device("concat", xs);  // the copies below run on that device (native/cuda/copy.cu on cuda)
   for (size_t i = 0; i < xs.size(); ++i) {
     check_float(xs[i], "concat", "tensors");
     check_same_dtype(first, xs[i], "concat");
-    check_cpu(xs[i], "concat");
     check(xs[i].rank() == r, ErrorCode::SHAPE_MISMATCH, "Expected tensors of rank ", r, " for concat but tensor ", i,
           " has shape ", shape_str(xs[i].shape()));
     for (int j = 0; j < r; ++j)

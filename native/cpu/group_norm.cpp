@@ -7,7 +7,8 @@
 // Fast path (float32 and bfloat16 storage on AVX-512 targets): vectorised, statistics by two passes
 // over the group (which stays in L2), float32 lanes summed per block of 1024 in float64; bf16 is read
 // and written as bf16 (half the bytes) and computed in f32. The plain loops below are the float64
-// path and the reference (group_norm_silu there is group_norm then silu).
+// path and the reference (group_norm_silu there is group_norm then silu). On cuda every float dtype
+// runs native/cuda/group_norm.cu's kernels, with SiLU fused.
 // Accumulation rule: every gradient here is fresh (=); dweight/dbias sum over n in double.
 #include <vector>
 
@@ -226,7 +227,6 @@ void check_affine(const Tensor& t, int64_t C, const Tensor& x, const char* op, c
   if (!t.defined()) return;
   check_float(t, op, name);
   check_same_dtype(x, t, op);
-  check_cpu(t, op);
   check(t.rank() == 1 && t.shape()[0] == C, ErrorCode::SHAPE_MISMATCH, "Expected a ", name, " of shape [", C, "] for ", op,
         " but received ", shape_str(t.shape()));
 }
@@ -248,7 +248,7 @@ bool fast_dtype(DType d) {
 // group_norm, and with `silu` group_norm_silu; `op` names the op in errors.
 Tensor group_norm_impl(const Tensor& x_in, int64_t groups, const Tensor& w_in, const Tensor& b_in, double eps, bool silu, const char* op) {
   check_float(x_in, op, "x");
-  check_cpu(x_in, op);
+  Device dev = op_device(op, x_in, w_in, b_in);
   check(x_in.rank() >= 2, ErrorCode::SHAPE_MISMATCH, "Expected an input of shape [N, C, ...] for ", op, " but received ",
         shape_str(x_in.shape()));
   int64_t C = x_in.shape()[1];
@@ -264,14 +264,18 @@ Tensor group_norm_impl(const Tensor& x_in, int64_t groups, const Tensor& w_in, c
   l.G = groups;
   l.Cg = C / groups;
   for (int i = 2; i < x_in.rank(); ++i) l.S *= x_in.shape()[i];
-  bool fast = fast_dtype(x_in.dtype()) && l.Cg * l.S > 0;
-  if (!fast && silu) return tr::silu(group_norm_impl(x_in, groups, w_in, b_in, eps, false, op));  // the reference composition
-  if (!fast && lowp(x_in)) return cast(group_norm_impl(up(x_in), groups, up(w_in), up(b_in), eps, false, op), x_in.dtype());
+  bool cuda = dev == Device::CUDA;  // native/cuda/group_norm.cu: any float dtype, SiLU fused
+  bool fast = !cuda && fast_dtype(x_in.dtype()) && l.Cg * l.S > 0;
+  if (!cuda && !fast && silu) return tr::silu(group_norm_impl(x_in, groups, w_in, b_in, eps, false, op));  // the reference composition
+  if (!cuda && !fast && lowp(x_in)) return cast(group_norm_impl(up(x_in), groups, up(w_in), up(b_in), eps, false, op), x_in.dtype());
 
   Tensor x = contiguous(x_in), w = w_in.defined() ? contiguous(w_in) : Tensor(), b = b_in.defined() ? contiguous(b_in) : Tensor();
   Tensor out = empty(x.shape(), x.dtype(), x.device());
-  DType stat_dt = fast ? DType::F32 : x.dtype();
-  Tensor mean = empty({l.N, l.G}, stat_dt), rstd = empty({l.N, l.G}, stat_dt);
+  DType stat_dt = fast ? DType::F32 : compute_dtype(x.dtype());
+  Tensor mean = empty({l.N, l.G}, stat_dt, dev), rstd = empty({l.N, l.G}, stat_dt, dev);
+#ifdef TR_HAVE_CUDA
+  if (cuda) cuda_groupnorm_forward(out, mean, rstd, x, w, b, l.N, l.C, l.G, l.S, eps, silu);
+#endif
 #ifdef TR_HAVE_AVX512
   if (fast) {
     if (x.dtype() == DType::F32)
@@ -282,7 +286,7 @@ Tensor group_norm_impl(const Tensor& x_in, int64_t groups, const Tensor& w_in, c
                                         opt<uint16_t>(w), opt<uint16_t>(b), l, eps, silu);
   }
 #endif
-  if (!fast && l.Cg * l.S > 0) TR_FLOAT_DISPATCH(x.dtype(), T, {  // empty groups: nothing to normalise
+  if (!cuda && !fast && l.Cg * l.S > 0) TR_FLOAT_DISPATCH(x.dtype(), T, {  // empty groups: nothing to normalise
     groupnorm_forward<T>(out.data<T>(), mean.data<T>(), rstd.data<T>(), x.data<T>(), opt<T>(w), opt<T>(b), l, eps);
   });
 
@@ -291,9 +295,15 @@ Tensor group_norm_impl(const Tensor& x_in, int64_t groups, const Tensor& w_in, c
     Tensor sx = x.detach(), sw = w.defined() ? w.detach() : Tensor(), sb = silu && b.defined() ? b.detach() : Tensor();
     record(out, silu ? Op::GroupNormSilu : Op::GroupNorm, {x_in, w_in, b_in},
            [sx, sw, sb, mean, rstd, gx, gw, gb, l, fast, silu](const Tensor& dout) -> std::vector<Tensor> {
-      Tensor dx = gx ? empty(sx.shape(), sx.dtype()) : Tensor();
-      Tensor dw = gw ? empty({l.C}, sx.dtype()) : Tensor();
-      Tensor db = gb ? empty({l.C}, sx.dtype()) : Tensor();
+      Tensor dx = gx ? empty(sx.shape(), sx.dtype(), sx.device()) : Tensor();
+      Tensor dw = gw ? empty({l.C}, sx.dtype(), sx.device()) : Tensor();
+      Tensor db = gb ? empty({l.C}, sx.dtype(), sx.device()) : Tensor();
+#ifdef TR_HAVE_CUDA
+      if (sx.device() == Device::CUDA) {
+        cuda_groupnorm_backward(dx, dw, db, dout, sx, sw, sb, mean, rstd, l.N, l.C, l.G, l.S, silu);
+        return {dx, dw, db};
+      }
+#endif
 #ifdef TR_HAVE_AVX512
       if (fast) {
         if (sx.dtype() == DType::F32)

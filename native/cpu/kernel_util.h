@@ -8,6 +8,9 @@
 #include "core/ops.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
+#ifdef TR_HAVE_CUDA
+#include "cuda/cuda_ops.h"  // the compute of an op whose inputs are on cuda
+#endif
 
 namespace tr {
 
@@ -16,6 +19,9 @@ constexpr int64_t kGrainElementwise = 1 << 14;
 // bf16/f16 tensors compute in f32: ops call up() on their inputs and cast the result back.
 inline bool lowp(const Tensor& t) { return t.dtype() == DType::BF16 || t.dtype() == DType::F16; }
 inline Tensor up(const Tensor& t) { return t.defined() && lowp(t) ? cast(t, DType::F32) : t; }
+// Whether an op promotes t before computing: bf16/f16 on the cpu. The CUDA kernels read bf16/f16
+// storage directly and compute in f32, so cuda tensors are not promoted.
+inline bool promote(const Tensor& t) { return t.defined() && lowp(t) && t.device() == Device::CPU; }
 
 // A view of t broadcast to `shape` (zero strides on broadcast dims). No copy.
 inline Tensor broadcast_view(const Tensor& t, const Shape& shape) {

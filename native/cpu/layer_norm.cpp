@@ -3,7 +3,8 @@
 // are fused row kernels (llm.c's layernorm_forward / layernorm_backward); mean and rstd are saved per row.
 // Fast path (float32 and bfloat16 storage on AVX-512 targets): the same row kernels vectorised, the
 // statistics by two passes over the row (in L1), bf16 read and written as bf16 and computed in f32;
-// the plain loops are the float64 path and the reference.
+// the plain loops are the float64 path and the reference. On cuda: native/cuda/layer_norm.cu (any float
+// dtype, statistics in f32, f64 for f64).
 // Accumulation rule: every gradient here is fresh (=); dweight/dbias sum over rows in double.
 #include <vector>
 
@@ -205,7 +206,6 @@ void check_affine(const Tensor& t, const Shape& norm_shape, const Tensor& x, con
   if (!t.defined()) return;
   check_float(t, "layerNorm", name);
   check_same_dtype(x, t, "layerNorm");
-  check_cpu(t, "layerNorm");
   check(t.shape() == norm_shape, ErrorCode::SHAPE_MISMATCH, "Expected a ", name, " of shape ", shape_str(norm_shape),
         " for layerNorm but received ", shape_str(t.shape()));
 }
@@ -214,7 +214,7 @@ void check_affine(const Tensor& t, const Shape& norm_shape, const Tensor& x, con
 
 Tensor layer_norm(const Tensor& x_in, int norm_dims, const Tensor& w_in, const Tensor& b_in, double eps) {
   check_float(x_in, "layerNorm", "x");
-  check_cpu(x_in, "layerNorm");
+  Device dev = op_device("layerNorm", x_in, w_in, b_in);
   check(norm_dims >= 1 && norm_dims <= x_in.rank(), ErrorCode::INVALID_ARGUMENT, "Expected normDims in [1, ", x_in.rank(),
         "] for layerNorm of an input of shape ", shape_str(x_in.shape()), " but received ", norm_dims);
   check(eps >= 0, ErrorCode::INVALID_ARGUMENT, "Expected eps >= 0 for layerNorm but received ", eps);
@@ -224,17 +224,20 @@ Tensor layer_norm(const Tensor& x_in, int norm_dims, const Tensor& w_in, const T
   int64_t D = shape_numel(norm_shape);
   check(D > 0, ErrorCode::INVALID_ARGUMENT, "Expected a non-empty normalised shape for layerNorm but received ", shape_str(norm_shape));
 #ifdef TR_HAVE_AVX512
-  bool fast = x_in.dtype() == DType::F32 || x_in.dtype() == DType::BF16;
+  bool fast = dev == Device::CPU && (x_in.dtype() == DType::F32 || x_in.dtype() == DType::BF16);
 #else
   bool fast = false;
 #endif
-  if (!fast && lowp(x_in)) return cast(layer_norm(up(x_in), norm_dims, up(w_in), up(b_in), eps), x_in.dtype());
+  if (!fast && promote(x_in)) return cast(layer_norm(up(x_in), norm_dims, up(w_in), up(b_in), eps), x_in.dtype());
 
   Tensor x = contiguous(x_in), w = w_in.defined() ? contiguous(w_in) : Tensor(), b = b_in.defined() ? contiguous(b_in) : Tensor();
   int64_t rows = x.numel() / D;
   Tensor out = empty(x.shape(), x.dtype(), x.device());
-  DType stat_dt = fast ? DType::F32 : x.dtype();
-  Tensor mean = empty({rows}, stat_dt), rstd = empty({rows}, stat_dt);
+  DType stat_dt = fast ? DType::F32 : compute_dtype(x.dtype());  // cuda: f32 stats for bf16/f16
+  Tensor mean = empty({rows}, stat_dt, dev), rstd = empty({rows}, stat_dt, dev);
+#ifdef TR_HAVE_CUDA
+  if (dev == Device::CUDA) cuda_layernorm_forward(out, mean, rstd, x, w, b, rows, D, eps);
+#endif
 #ifdef TR_HAVE_AVX512
   if (fast && x.dtype() == DType::F32)
     fast::layernorm_forward<float>(out.data<float>(), mean.data<float>(), rstd.data<float>(), x.data<float>(), opt<float>(w), opt<float>(b),
@@ -243,7 +246,7 @@ Tensor layer_norm(const Tensor& x_in, int norm_dims, const Tensor& w_in, const T
     fast::layernorm_forward<uint16_t>(out.data<uint16_t>(), mean.data<float>(), rstd.data<float>(), x.data<uint16_t>(), opt<uint16_t>(w),
                                       opt<uint16_t>(b), rows, D, eps);
 #endif
-  if (!fast) TR_FLOAT_DISPATCH(x.dtype(), T, {
+  if (!fast && dev == Device::CPU) TR_FLOAT_DISPATCH(x.dtype(), T, {
     layernorm_forward<T>(out.data<T>(), mean.data<T>(), rstd.data<T>(), x.data<T>(), opt<T>(w), opt<T>(b), rows, D, eps);
   });
 
@@ -252,9 +255,15 @@ Tensor layer_norm(const Tensor& x_in, int norm_dims, const Tensor& w_in, const T
     Tensor sx = x.detach(), sw = w.defined() ? w.detach() : Tensor();
     record(out, Op::LayerNorm, {x_in, w_in, b_in},
            [sx, sw, mean, rstd, gx, gw, gb, rows, D, norm_shape, fast](const Tensor& dout) -> std::vector<Tensor> {
-             Tensor dx = gx ? empty(sx.shape(), sx.dtype()) : Tensor();
-             Tensor dw = gw ? empty(norm_shape, sx.dtype()) : Tensor();
-             Tensor db = gb ? empty(norm_shape, sx.dtype()) : Tensor();
+             Tensor dx = gx ? empty(sx.shape(), sx.dtype(), sx.device()) : Tensor();
+             Tensor dw = gw ? empty(norm_shape, sx.dtype(), sx.device()) : Tensor();
+             Tensor db = gb ? empty(norm_shape, sx.dtype(), sx.device()) : Tensor();
+#ifdef TR_HAVE_CUDA
+             if (sx.device() == Device::CUDA) {
+               cuda_layernorm_backward(dx, dw, db, dout, sx, sw, mean, rstd, rows, D);
+               return {dx, dw, db};
+             }
+#endif
 #ifdef TR_HAVE_AVX512
              if (fast && sx.dtype() == DType::F32)
                fast::layernorm_backward<float>(opt<float>(dx), opt<float>(dw), opt<float>(db), dout.data<float>(), sx.data<float>(),

@@ -86,13 +86,13 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check_float(a, "matmul", "a");
   check_float(b, "matmul", "b");
   check_same_dtype(a, b, "matmul");
-  check_cpu(a, "matmul");
-  check_cpu(b, "matmul");
+  Device dev = op_device("matmul", a, b);
   check(a.rank() >= 1 && b.rank() >= 1, ErrorCode::SHAPE_MISMATCH, "Expected tensors of rank >= 1 for matmul but received ",
         shape_str(a.shape()), " and ", shape_str(b.shape()));
-  // bf16 x bf16 computes natively (oneDNN, f32 accumulation) where the CPU can; other low precision in f32
+  // bf16 x bf16 computes natively (oneDNN, f32 accumulation) where the CPU can; other low precision in f32.
+  // On cuda bf16/f16 are native (cuBLAS tensor cores or the tiled kernel, f32 accumulation).
   bool native_bf16 = a.dtype() == DType::BF16 && b.dtype() == DType::BF16 && gemm_bf16_native() && a.shape().back() > 0;
-  if ((lowp(a) || lowp(b)) && !native_bf16) return cast(matmul(up(a), up(b)), a.dtype());
+  if (dev == Device::CPU && (lowp(a) || lowp(b)) && !native_bf16) return cast(matmul(up(a), up(b)), a.dtype());
   if (a.rank() == 1) {
     Tensor o = matmul(reshape(a, {1, a.shape()[0]}), b);
     Shape s = o.shape();
@@ -115,6 +115,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   os.push_back(M);
   os.push_back(N);
   Tensor out = empty(os, a.dtype(), a.device());
+#ifdef TR_HAVE_CUDA
+  if (dev == Device::CUDA) cuda_matmul_into(out, a, b);
+  else
+#endif
   matmul_into(out, a, b);
   if (needs_grad({a, b})) {
     bool ga = a.requires_grad(), gb = b.requires_grad();

@@ -1,5 +1,6 @@
 // reduce.cpp: sum, mean and max over a set of axes. The reduced axes are moved last, so every
-// reduction is over contiguous rows; accumulation is in double.
+// reduction is over contiguous rows; accumulation is in double. On cuda the row loops run in
+// native/cuda/reduce.cu (and a reduction over leading axes of a contiguous input needs no copy).
 #include <limits>
 
 #include "cpu/kernel_util.h"
@@ -38,6 +39,17 @@ ReducePlan plan_reduce(const Tensor& a, const std::vector<int64_t>& axes_in, con
   return p;
 }
 
+#ifdef TR_HAVE_CUDA
+// Whether the reduced axes are exactly the leading ones, so a contiguous input is already (cols, rows).
+bool reduces_leading_axes(const ReducePlan& p, int rank) {
+  int kept = static_cast<int>(p.out_shape.size());
+  if (kept == rank) return false;
+  for (int i = 0; i < rank - kept; ++i)
+    if (p.perm[kept + i] != i) return false;
+  return true;
+}
+#endif
+
 // Rows of the permuted, contiguous input: (rows, cols).
 Tensor rows_view(const Tensor& a, const ReducePlan& p) {
   Shape st, sh;
@@ -70,6 +82,16 @@ void sum_rows(const T* in, T* out, int64_t rows, int64_t cols, double scale) {
 // Sums over the rows' leading dimension when only leading axes are reduced: (cols_red, rows) -> rows.
 Tensor reduce_sum(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim, double scale, const char* name) {
   ReducePlan p = plan_reduce(a, axes, name);
+#ifdef TR_HAVE_CUDA
+  if (a.device() == Device::CUDA) {
+    Tensor out = empty(keepdim ? p.keep_shape : p.out_shape, a.dtype(), a.device());
+    // Only leading axes reduced over a contiguous input (bias gradients): sum down the columns in place.
+    bool prefix = a.is_contiguous() && reduces_leading_axes(p, a.rank());
+    if (prefix) cuda_sum_cols(out, a, p.rows, p.cols, scale);
+    else cuda_sum_rows(out, rows_view(a, p), p.rows, p.cols, scale);
+    return out;
+  }
+#endif
   Tensor rows = rows_view(a, p);
   Tensor out = empty(keepdim ? p.keep_shape : p.out_shape, a.dtype(), a.device());
   TR_FLOAT_DISPATCH(a.dtype(), T, { sum_rows<T>(rows.data<T>(), out.data<T>(), p.rows, p.cols, scale); });
@@ -94,8 +116,7 @@ Tensor expand_back(const Tensor& dout, const Shape& keep_shape, const Shape& in_
 
 Tensor sum(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim) {
   check_float(a, "sum", "a");
-  check_cpu(a, "sum");
-  if (lowp(a)) return cast(sum(up(a), axes, keepdim), a.dtype());
+  if (promote(a)) return cast(sum(up(a), axes, keepdim), a.dtype());
   Tensor out = reduce_sum(a, axes, keepdim, 1.0, "sum");
   if (needs_grad({a})) {
     Shape keep = plan_reduce(a, axes, "sum").keep_shape, in = a.shape();
@@ -106,8 +127,7 @@ Tensor sum(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim) {
 
 Tensor mean(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim) {
   check_float(a, "mean", "a");
-  check_cpu(a, "mean");
-  if (lowp(a)) return cast(mean(up(a), axes, keepdim), a.dtype());
+  if (promote(a)) return cast(mean(up(a), axes, keepdim), a.dtype());
   ReducePlan p = plan_reduce(a, axes, "mean");
   check(p.cols > 0, ErrorCode::INVALID_ARGUMENT, "Expected a non-empty tensor for mean but received shape ", shape_str(a.shape()));
   double scale = 1.0 / static_cast<double>(p.cols);
@@ -121,13 +141,21 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim) {
 
 Tensor max(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim) {
   check_float(a, "max", "a");
-  check_cpu(a, "max");
-  if (lowp(a)) return cast(max(up(a), axes, keepdim), a.dtype());
+  if (promote(a)) return cast(max(up(a), axes, keepdim), a.dtype());
   ReducePlan p = plan_reduce(a, axes, "max");
   check(p.cols > 0, ErrorCode::INVALID_ARGUMENT, "Expected a non-empty tensor for max but received shape ", shape_str(a.shape()));
   Tensor rows = rows_view(a, p);
   Tensor out = empty(keepdim ? p.keep_shape : p.out_shape, a.dtype(), a.device());
-  auto argmax = std::make_shared<std::vector<int64_t>>(p.rows);
+  auto argmax = std::make_shared<std::vector<int64_t>>();
+  Tensor argmax_dev;  // on cuda: int32 (rows)
+#ifdef TR_HAVE_CUDA
+  if (a.device() == Device::CUDA) {
+    argmax_dev = empty({p.rows}, DType::I32, Device::CUDA);
+    cuda_max_rows(out, argmax_dev, rows, p.rows, p.cols);
+  } else
+#endif
+  {
+  argmax->resize(p.rows);
   TR_FLOAT_DISPATCH(a.dtype(), T, {
     const T* in = rows.data<T>();
     T* po = out.data<T>();
@@ -143,15 +171,20 @@ Tensor max(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim) {
       }
     });
   });
+  }
   if (needs_grad({a})) {
     Shape in = a.shape();
     std::vector<int64_t> perm = p.perm;
     int64_t nrows = p.rows, cols = p.cols;
-    record(out, Op::Max, {a}, [in, perm, argmax, nrows, cols](const Tensor& dout) -> std::vector<Tensor> {
+    record(out, Op::Max, {a}, [in, perm, argmax, argmax_dev, nrows, cols](const Tensor& dout) -> std::vector<Tensor> {
       // Scatter into the permuted (rows, cols) layout, then permute back.
       Shape psh;
       for (auto d : perm) psh.push_back(in[d]);
       Tensor g = zeros(psh, dout.dtype(), dout.device());
+#ifdef TR_HAVE_CUDA
+      if (dout.device() == Device::CUDA) cuda_scatter_rows(g, dout, argmax_dev, nrows, cols);
+      else
+#endif
       TR_FLOAT_DISPATCH(dout.dtype(), T, {
         const T* pd = dout.data<T>();
         T* pg = g.data<T>();

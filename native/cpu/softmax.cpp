@@ -1,5 +1,6 @@
 // softmax.cpp: softmax and log-softmax over one dimension, viewed as (outer, dim, inner).
 // Backward: softmax dx = y * (dy - sum(dy * y)); log-softmax dx = dy - exp(y) * sum(dy).
+// On cuda both loops are native/cuda/softmax.cu's kernels.
 #include "cpu/kernel_util.h"
 
 namespace tr {
@@ -64,16 +65,25 @@ void softmax_backward(T* dx, const T* dy, const T* y, Layout l, bool log_space) 
 Tensor softmax_impl(const Tensor& a_in, int64_t dim_in, bool log_space) {
   const char* name = log_space ? "logSoftmax" : "softmax";
   check_float(a_in, name, "a");
-  check_cpu(a_in, name);
   int d = normalize_dim(dim_in, a_in.rank(), name);
   Tensor a = contiguous(a_in);
   Layout l = layout_of(a.shape(), d);
   Tensor out = empty(a.shape(), a.dtype(), a.device());
+#ifdef TR_HAVE_CUDA
+  if (a.device() == Device::CUDA) cuda_softmax_forward(out, a, l.outer, l.dim, l.inner, log_space);
+  else
+#endif
   TR_FLOAT_DISPATCH(a.dtype(), T, { softmax_forward<T>(out.data<T>(), a.data<T>(), l, log_space); });
   if (needs_grad({a_in})) {
     Tensor y = out.detach();
     record(out, log_space ? Op::LogSoftmax : Op::Softmax, {a_in}, [y, l, log_space](const Tensor& dout) -> std::vector<Tensor> {
       Tensor dx = empty(y.shape(), y.dtype(), y.device());
+#ifdef TR_HAVE_CUDA
+      if (y.device() == Device::CUDA) {
+        cuda_softmax_backward(dx, dout, y, l.outer, l.dim, l.inner, log_space);
+        return {dx};
+      }
+#endif
       TR_FLOAT_DISPATCH(y.dtype(), T, { softmax_backward<T>(dx.data<T>(), dout.data<T>(), y.data<T>(), l, log_space); });
       return {dx};
     });
@@ -83,12 +93,12 @@ Tensor softmax_impl(const Tensor& a_in, int64_t dim_in, bool log_space) {
 }  // namespace
 
 Tensor softmax(const Tensor& a, int64_t dim) {
-  if (lowp(a)) return cast(softmax(up(a), dim), a.dtype());
+  if (promote(a)) return cast(softmax(up(a), dim), a.dtype());
   return softmax_impl(a, dim, false);
 }
 
 Tensor log_softmax(const Tensor& a, int64_t dim) {
-  if (lowp(a)) return cast(log_softmax(up(a), dim), a.dtype());
+  if (promote(a)) return cast(log_softmax(up(a), dim), a.dtype());
   return softmax_impl(a, dim, true);
 }
 

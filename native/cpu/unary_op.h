@@ -1,20 +1,29 @@
 // unary_op.h: the pattern every elementwise unary op follows: a forward f(x) and a backward
 // g(dout, x, y) -> dx over contiguous buffers, recorded with x (input) and y (output) saved.
+// The same record serves both devices; only the loops branch to the CUDA kernels.
 #pragma once
 #include "cpu/kernel_util.h"
 
 namespace tr {
 
+// On cuda, f and g run as native/cuda/unary.cu's kernels of `op` (lo, hi: clamp's bounds).
 template <typename Fwd, typename Bwd>
-Tensor unary_op(const Tensor& a_in, Op op, const char* name, Fwd f, Bwd g) {
+Tensor unary_op(const Tensor& a_in, Op op, const char* name, Fwd f, Bwd g, double lo = 0, double hi = 0) {
   check_float(a_in, name, "a");
-  check_cpu(a_in, name);
   Tensor a = contiguous(a_in);
   Tensor out;
+#ifdef TR_HAVE_CUDA
+  if (a.device() == Device::CUDA) out = cuda_unary(op, a, lo, hi);
+  else
+#endif
   TR_FLOAT_DISPATCH(a.dtype(), T, { out = unary_new<T>(a, [&](T x) { return static_cast<T>(f(x)); }); });
   if (needs_grad({a_in})) {
     Tensor x = a.detach(), y = out.detach();
-    record(out, op, {a_in}, [x, y, g](const Tensor& dout) -> std::vector<Tensor> {
+    record(out, op, {a_in}, [x, y, g, op, lo, hi](const Tensor& dout) -> std::vector<Tensor> {
+#ifdef TR_HAVE_CUDA
+      if (x.device() == Device::CUDA) return {cuda_unary_backward(op, dout, x, y, lo, hi)};
+#endif
+      (void)op, (void)lo, (void)hi;
       Tensor dx = empty(x.shape(), x.dtype(), x.device());
       TR_FLOAT_DISPATCH(x.dtype(), T, {
         const T* pd = dout.data<T>();

@@ -1,24 +1,37 @@
 // memory.ts: native memory and threads, as facts a user or a test can read.
 import { native } from '../native/addon.js';
-import { checkInt } from './validate.js';
+import type { Device } from './dtype.js';
+import { checkDevice, checkInt } from './validate.js';
 
 export interface MemoryStats {
-  /** Bytes held by live native tensors (also reported to V8 as external memory). */
+  /** Bytes held by live native tensors (also reported to V8 as external memory for the cpu). */
   liveBytes: number;
   /** The high-water mark of liveBytes since the last resetPeakMemory(). */
   peakBytes: number;
   liveBuffers: number;
+  /** cuda only: bytes of the caching allocator's blocks that live tensors hold (sizes rounded up to its buckets). */
+  allocatedBytes?: number;
+  /** cuda only: bytes of freed blocks the caching allocator keeps for reuse. */
+  cachedBytes?: number;
+  /** cuda only: allocatedBytes + cachedBytes, what the allocator holds from the driver. */
+  reservedBytes?: number;
+  /** cuda only: cudaMalloc calls so far (flat over a training loop once the cache is warm). */
+  mallocs?: number;
+  /** cuda only: allocations served from the cache. */
+  cacheHits?: number;
 }
 
-export function memoryStats(): MemoryStats {
-  return native().memoryStats();
+/** Native memory of a device. Defaults to "cpu". */
+export function memoryStats(device: Device = 'cpu'): MemoryStats {
+  return native().memoryStats(checkDevice(device));
 }
 /** V8's total of externally allocated memory, which includes every native tensor byte (it drives V8's GC pressure). */
 export function v8ExternalMemory(): number {
   return native().v8ExternalMemory();
 }
-export function resetPeakMemory(): void {
-  native().resetPeakMemory();
+/** Resets the peak of memoryStats(device). Defaults to "cpu". */
+export function resetPeakMemory(device: Device = 'cpu'): void {
+  native().resetPeakMemory(checkDevice(device));
 }
 /** Worker threads of the native pool (TREEREWARD_THREADS, else the machine's cores). */
 export function numThreads(): number {
@@ -31,6 +44,7 @@ export function setNumThreads(n: number): void {
 export function hasCuda(): boolean {
   return native().hasCuda();
 }
-export function buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number } {
+/** cudaGemm ("cublas" or "tiled") is there in builds with CUDA. */
+export function buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; cudaGemm?: string } {
   return native().buildInfo();
 }

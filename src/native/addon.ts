@@ -54,13 +54,16 @@ export interface NativeBinding {
   setGradEnabled(on: boolean): boolean;
   customOp(output: H, inputs: Hn[], backward: (dout: H) => Hn[]): void;
   // machine
-  memoryStats(): { liveBytes: number; peakBytes: number; liveBuffers: number };
+  memoryStats(device?: string): {
+    liveBytes: number; peakBytes: number; liveBuffers: number;
+    allocatedBytes?: number; cachedBytes?: number; reservedBytes?: number; mallocs?: number; cacheHits?: number;
+  };
   v8ExternalMemory(): number;
-  resetPeakMemory(): void;
+  resetPeakMemory(device?: string): void;
   numThreads(): number;
   setNumThreads(n: number): void;
   hasCuda(): boolean;
-  buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number };
+  buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; cudaGemm?: string };
   supports(op: string, dtype: NativeDType, device: string): boolean;
   // models
   modelKinds(): string[];
