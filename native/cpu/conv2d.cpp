@@ -11,11 +11,16 @@
 //             dx = col2im(W_g^T @ dout_g), or for stride 1 a convolution of dout (conv2d_backward_input).
 // The gemms are threaded by OpenBLAS (always called from this one thread); im2col/col2im by parallel_for.
 // Accumulation rule: every gradient here is fresh (=); dweight sums over the batch inside the gemm (beta = 1).
+// On cuda the forward and backward compute in native/cuda/conv2d.cu (cuDNN, or implicit GEMM); the checks
+// and the autograd record are shared.
 #include <vector>
 
 #include "cpu/dnnl_runtime.h"
 #include "cpu/gemm.h"
 #include "cpu/kernel_util.h"
+#ifdef TR_HAVE_CUDA
+#include "cuda/cuda_kernels_b.h"  // the compute on cuda
+#endif
 
 namespace tr {
 
@@ -234,6 +239,10 @@ void conv2d_backward_bias(T* dbias, const T* dout, const ConvGeom& g) {
   });
 }
 
+#ifdef TR_HAVE_CUDA
+CudaConvShape cuda_shape(const ConvGeom& g) { return {g.N, g.Cin, g.H, g.W, g.Cout, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.G, g.Ho, g.Wo}; }
+#endif
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, int64_t stride_h, int64_t stride_w, int64_t pad_h,
@@ -241,13 +250,11 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, int64_
   check_float(x_in, "conv2d", "x");
   check_float(w_in, "conv2d", "weight");
   check_same_dtype(x_in, w_in, "conv2d");
-  check_cpu(x_in, "conv2d");
-  check_cpu(w_in, "conv2d");
   if (b_in.defined()) {
     check_float(b_in, "conv2d", "bias");
     check_same_dtype(x_in, b_in, "conv2d");
-    check_cpu(b_in, "conv2d");
   }
+  const bool on_cuda = op_device("conv2d", x_in, w_in, b_in) == Device::CUDA;
   check(x_in.rank() == 4, ErrorCode::SHAPE_MISMATCH, "Expected an input of shape [N, Cin, H, W] for conv2d but received ",
         shape_str(x_in.shape()));
   check(w_in.rank() == 4, ErrorCode::SHAPE_MISMATCH, "Expected a weight of shape [Cout, Cin/groups, kh, kw] for conv2d but received ",
@@ -273,27 +280,41 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, int64_
         " for conv2d but received ", hp, "x", wp, " (input ", shape_str(x_in.shape()), ", padding ", pad_h, ", ", pad_w, ")");
   g.Ho = (hp - g.kh) / g.sh + 1;
   g.Wo = (wp - g.kw) / g.sw + 1;
-  // bf16 computes natively where oneDNN has it, else in f32
-  bool bf16 = x_in.dtype() == DType::BF16 && dnnl_bf16_enabled() && g.N > 0 && g.P() > 0;
-  if (lowp(x_in) && !bf16) return cast(conv2d(up(x_in), up(w_in), up(b_in), stride_h, stride_w, pad_h, pad_w, groups), x_in.dtype());
+  // bf16 computes natively where oneDNN has it, else in f32; on cuda every float dtype computes natively
+  bool bf16 = !on_cuda && x_in.dtype() == DType::BF16 && dnnl_bf16_enabled() && g.N > 0 && g.P() > 0;
+  if (!on_cuda && lowp(x_in) && !bf16) return cast(conv2d(up(x_in), up(w_in), up(b_in), stride_h, stride_w, pad_h, pad_w, groups), x_in.dtype());
 
   Tensor x = contiguous(x_in), w = contiguous(w_in), bias = b_in.defined() ? contiguous(b_in) : Tensor();
   Tensor out = empty({g.N, g.Cout, g.Ho, g.Wo}, x.dtype(), x.device());
   DnnlConvShape ds{g.N, g.Cin, g.H, g.W, g.Cout, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.G, g.Ho, g.Wo};
-  bool fast = x.dtype() != DType::F64 && g.P() > 0 &&
-              conv2d_dnnl_forward(bf16, ds, out.raw(), x.raw(), w.raw(), bias.defined() ? bias.raw() : nullptr);
-  if (!fast) TR_FLOAT_DISPATCH(x.dtype(), T, {
-    conv2d_forward<T>(out.data<T>(), x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr, g);
-  });
+  bool fast = false;
+  if (on_cuda) {
+#ifdef TR_HAVE_CUDA
+    cuda_conv2d_forward(out, x, w, bias, cuda_shape(g));  // native/cuda/conv2d.cu: cuDNN or implicit GEMM
+#endif
+  } else {
+    fast = x.dtype() != DType::F64 && g.P() > 0 &&
+           conv2d_dnnl_forward(bf16, ds, out.raw(), x.raw(), w.raw(), bias.defined() ? bias.raw() : nullptr);
+    if (!fast) TR_FLOAT_DISPATCH(x.dtype(), T, {
+      conv2d_forward<T>(out.data<T>(), x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr, g);
+    });
+  }
 
   if (needs_grad({x_in, w_in, b_in})) {
     bool gx = x_in.requires_grad(), gw = w_in.requires_grad(), gb = b_in.defined() && b_in.requires_grad();
     // oneDNN computes the bias gradient with the weight gradient, from x
     Tensor sx = gw || (gb && fast) ? x.detach() : Tensor(), sw = gx ? w.detach() : Tensor();
     Shape xs = x.shape(), ws = w.shape();
-    record(out, Op::Conv2d, {x_in, w_in, b_in}, [sx, sw, xs, ws, gx, gw, gb, g, ds, fast, bf16](const Tensor& dout) -> std::vector<Tensor> {
+    record(out, Op::Conv2d, {x_in, w_in, b_in}, [sx, sw, xs, ws, gx, gw, gb, g, ds, fast, bf16, on_cuda](const Tensor& dout) -> std::vector<Tensor> {
       DType dt = dout.dtype();
-      Tensor dx = gx ? empty(xs, dt) : Tensor(), dw = gw ? empty(ws, dt) : Tensor(), db = gb ? empty({g.Cout}, dt) : Tensor();
+      Device dev = on_cuda ? Device::CUDA : Device::CPU;
+      Tensor dx = gx ? empty(xs, dt, dev) : Tensor(), dw = gw ? empty(ws, dt, dev) : Tensor(), db = gb ? empty({g.Cout}, dt, dev) : Tensor();
+#ifdef TR_HAVE_CUDA
+      if (on_cuda) {
+        cuda_conv2d_backward(dx, dw, db, dout, sx, sw, cuda_shape(g));
+        return {dx, dw, db};
+      }
+#endif
       if (fast && conv2d_dnnl_backward(bf16, ds, gx ? dx.raw() : nullptr, gw ? dw.raw() : nullptr, gb ? db.raw() : nullptr, dout.raw(),
                                        sx.defined() ? sx.raw() : nullptr, gx ? sw.raw() : nullptr))
         return {dx, dw, db};

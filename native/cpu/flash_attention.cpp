@@ -15,6 +15,8 @@
 //    one micro-kernel vec::mac (A read by scalar broadcasts with any strides, so K^T and V^T need no
 //    copies); exp is vec::exp512. Q^T (scaled) and dO^T are packed once per backward.
 //  - the plain loops below it: the reference the fast path is tested against, and the float64 path.
+// On cuda the forward and backward compute in native/cuda/attention.cu (the same scheme on the GPU); the
+// checks and the autograd record below are shared.
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -25,6 +27,9 @@
 
 #include "cpu/kernel_util.h"
 #include "cpu/vec_avx512.h"
+#ifdef TR_HAVE_CUDA
+#include "cuda/cuda_kernels_b.h"  // the compute of the fused attention on cuda
+#endif
 
 namespace tr {
 
@@ -516,40 +521,65 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
         " and ", shape_str(k_in.shape()));
   check_same_dtype(q_in, k_in, "attention");
   check_same_dtype(q_in, v_in, "attention");
-  check_cpu(q_in, "attention");
+  const bool on_cuda = op_device("attention", q_in, k_in, v_in, mask_in) == Device::CUDA;
   Dims n{q_in.shape()[0], q_in.shape()[1], q_in.shape()[2], k_in.shape()[2], q_in.shape()[3]};
-  // bf16 runs the fast f32 kernels on widened copies and rounds each result once; other low precision
-  // (and bf16 without the fast path) goes through the f32 op
-  bool bf16 = q_in.dtype() == DType::BF16 && use_fast(DType::F32, n);
-  if (lowp(q_in) && !bf16) return cast(attention(up(q_in), up(k_in), up(v_in), up(mask_in), scale), q_in.dtype());
-  DType dt = bf16 ? DType::F32 : q_in.dtype();
-  Tensor mask;
   if (mask_in.defined()) {
     broadcast_shapes(mask_in.shape(), {n.B, n.H, n.Sq, n.Skv}, "attention mask");
     check(mask_in.rank() <= 4, ErrorCode::SHAPE_MISMATCH, "Expected a mask of rank <= 4 for attention but received ", shape_str(mask_in.shape()));
-    mask = cast_raw(mask_in, dt);
   }
-  Tensor q = contiguous(q_in), k = contiguous(k_in), v = contiguous(v_in);
-  Tensor qf = widen(q), kf = widen(k), vf = widen(v);
-  Tensor outf = empty(q.shape(), dt);
-  Tensor lse = empty({n.B, n.H, n.Sq}, dt);
-  MaskView mv = mask_view(mask, n);
-  bool fast = use_fast(dt, n);
-#ifdef TR_HAVE_AVX512
-  if (fast) fast::flash_forward(outf.data<float>(), lse.data<float>(), qf.data<float>(), kf.data<float>(), vf.data<float>(), n, static_cast<float>(scale), mv);
+  // The forward on the inputs' device: out, and what the backward needs (q, k, v as computed, the output, the
+  // log-sum-exp, the mask). cuda (native/cuda/attention.cu): float32, bf16 and f16 natively at head dims up to 160;
+  // float64 and larger heads go through the composed form there. cpu: bf16 runs the fast f32 kernels on widened
+  // copies and rounds each result once; other low precision (and bf16 without the fast path) goes through the f32 op.
+  Tensor out, sq, sk, sv, so, lse, mask;
+  bool fast = false, bf16 = false;
+  DType dt = q_in.dtype();
+  if (on_cuda) {
+#ifdef TR_HAVE_CUDA
+    if (!cuda_attention_fits(dt, n.D)) return attention_plain(q_in, k_in, v_in, mask_in, scale);
+    auto dense_last = [](const Tensor& t) { return t.strides()[3] == 1 || t.shape()[3] == 1 ? t : contiguous(t); };
+    Tensor q = dense_last(q_in), k = dense_last(k_in), v = dense_last(v_in);
+    out = empty(q.shape(), dt, Device::CUDA);
+    lse = empty({n.B, n.H, n.Sq}, DType::F32, Device::CUDA);
+    mask = mask_in;
+    cuda_attention_forward(out, lse, q, k, v, mask, scale);
+    sq = q, sk = k, sv = v, so = out.detach();
 #endif
-  if (!fast) TR_FLOAT_DISPATCH(dt, T, {
-    flash_forward<T>(outf.data<T>(), lse.data<T>(), qf.data<T>(), kf.data<T>(), vf.data<T>(), n, static_cast<T>(scale), mv);
-  });
-  Tensor out = bf16 ? narrow_bf16(outf) : outf;
+  } else {
+    bf16 = q_in.dtype() == DType::BF16 && use_fast(DType::F32, n);
+    if (lowp(q_in) && !bf16) return cast(attention(up(q_in), up(k_in), up(v_in), up(mask_in), scale), q_in.dtype());
+    dt = bf16 ? DType::F32 : q_in.dtype();
+    if (mask_in.defined()) mask = cast_raw(mask_in, dt);
+    Tensor q = contiguous(q_in), k = contiguous(k_in), v = contiguous(v_in);
+    Tensor qf = widen(q), kf = widen(k), vf = widen(v);
+    Tensor outf = empty(q.shape(), dt);
+    lse = empty({n.B, n.H, n.Sq}, dt);
+    MaskView mv = mask_view(mask, n);
+    fast = use_fast(dt, n);
+#ifdef TR_HAVE_AVX512
+    if (fast) fast::flash_forward(outf.data<float>(), lse.data<float>(), qf.data<float>(), kf.data<float>(), vf.data<float>(), n, static_cast<float>(scale), mv);
+#endif
+    if (!fast) TR_FLOAT_DISPATCH(dt, T, {
+      flash_forward<T>(outf.data<T>(), lse.data<T>(), qf.data<T>(), kf.data<T>(), vf.data<T>(), n, static_cast<T>(scale), mv);
+    });
+    out = bf16 ? narrow_bf16(outf) : outf;
+    // for bf16 the f32 copies: memory stays linear, and the backward does not widen them again
+    sq = qf, sk = kf, sv = vf, so = outf.detach();
+  }
   if (needs_grad({q_in, k_in, v_in})) {
-    // Saved: q, k, v (for bf16 their f32 copies: memory stays linear, and the backward does not widen
-    // them again), the output (f32) and the log-sum-exp (and the mask, an input).
-    Tensor sq = qf.detach(), sk = kf.detach(), sv = vf.detach(), so = outf.detach(), sm = mask;
-    record(out, Op::Attention, {q_in, k_in, v_in}, [sq, sk, sv, so, lse, sm, n, scale, fast, bf16, dt](const Tensor& dout_in) -> std::vector<Tensor> {
+    // Saved: q, k, v, the output and the log-sum-exp (and the mask, an input).
+    sq = sq.detach(), sk = sk.detach(), sv = sv.detach();
+    record(out, Op::Attention, {q_in, k_in, v_in}, [sq, sk, sv, so, lse, mask, n, scale, fast, bf16, dt, on_cuda](const Tensor& dout_in) -> std::vector<Tensor> {
+      if (on_cuda) {
+#ifdef TR_HAVE_CUDA
+        Tensor dq = empty(sq.shape(), dt, Device::CUDA), dk = empty(sk.shape(), dt, Device::CUDA), dv = empty(sv.shape(), dt, Device::CUDA);
+        cuda_attention_backward(dq, dk, dv, dout_in, sq, sk, sv, so, lse, mask, scale);
+        return {dq, dk, dv};
+#endif
+      }
       Tensor dout = widen(dout_in), qf = sq, kf = sk, vf = sv;
       Tensor dq = empty(sq.shape(), dt), dk = empty(sk.shape(), dt), dv = empty(sv.shape(), dt);
-      MaskView m = mask_view(sm, n);
+      MaskView m = mask_view(mask, n);
 #ifdef TR_HAVE_AVX512
       if (fast)
         fast::flash_backward(dq.data<float>(), dk.data<float>(), dv.data<float>(), dout.data<float>(), qf.data<float>(), kf.data<float>(),

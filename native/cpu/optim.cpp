@@ -1,7 +1,11 @@
 // optim.cpp: fused optimizer steps, in place on float32/float64 parameters and their state.
 // AdamW: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (mhat / (sqrt(vhat) + eps) + wd p)
 // with decoupled weight decay (Loshchilov & Hutter). SGD: PyTorch's momentum/dampening/nesterov.
+// Parameters on cuda step in native/cuda/adamw.cu with the same float64 arithmetic.
 #include "cpu/kernel_util.h"
+#ifdef TR_HAVE_CUDA
+#include "cuda/cuda_kernels_b.h"  // the steps for cuda parameters (native/cuda/adamw.cu)
+#endif
 
 namespace tr {
 
@@ -20,9 +24,15 @@ void adamw_step(Tensor& param, const Tensor& grad_in, Tensor& m, Tensor& v, doub
   check_state(param, m, "first moments", "adamw");
   check_state(param, v, "second moments", "adamw");
   check(step >= 1, ErrorCode::INVALID_ARGUMENT, "Expected a step >= 1 for adamw but received ", step);
-  Tensor grad = cast_raw(grad_in, param.dtype());
   double bc1 = 1.0 - std::pow(beta1, static_cast<double>(step));
   double bc2 = 1.0 - std::pow(beta2, static_cast<double>(step));
+  if (op_device("adamw", param, grad_in, m, v) == Device::CUDA) {
+#ifdef TR_HAVE_CUDA
+    cuda_adamw_step(param, grad_in, m, v, lr, beta1, beta2, eps, weight_decay, bc1, bc2);
+#endif
+    return;
+  }
+  Tensor grad = cast_raw(grad_in, param.dtype());
   TR_FLOAT_DISPATCH(param.dtype(), T, {
     T* p = param.data<T>();
     const T* g = grad.data<T>();
@@ -48,6 +58,12 @@ void sgd_step(Tensor& param, const Tensor& grad_in, Tensor& buf, double lr, doub
         "Expected a contiguous float32 or float64 parameter for sgd but received ", dtype_name(param.dtype()));
   check_state(param, grad_in, "a gradient", "sgd");
   if (momentum != 0) check_state(param, buf, "a momentum buffer", "sgd");
+  if (op_device("sgd", param, grad_in, momentum != 0 ? buf : Tensor()) == Device::CUDA) {
+#ifdef TR_HAVE_CUDA
+    cuda_sgd_step(param, grad_in, buf, lr, momentum, dampening, weight_decay, nesterov, first_step);
+#endif
+    return;
+  }
   Tensor grad = cast_raw(grad_in, param.dtype());
   TR_FLOAT_DISPATCH(param.dtype(), T, {
     T* p = param.data<T>();
