@@ -5,7 +5,9 @@
 // and repetitions alternate between the two sides (one peer process per repetition, each after its
 // own two warm-ups). Prints medians with ranges, the ratio torch/ours (above 1: ours faster), images
 // per second and peak memory; --json for one JSON document.
-//   npx tsx bench/models.ts [--reps 3] [--only unet,vae,blip,reward] [--threads N] [--json]
+//   npx tsx bench/models.ts [--reps 3] [--only unet,vae,blip,reward] [--threads N] [--cpu] [--json]
+// --cpu also times each call in process CPU time (all threads), ours and the peer's (its timing loop
+// read through a wrapper, PEER_CPU below): on a shared machine the steadier figure, as in bench/ops.ts.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -56,14 +58,42 @@ function parts(what: string, w: Map<string, Tensor>, io: Map<string, Tensor>): P
   return [{ name: 'tree_reward', forward: () => heads.forward(blip.forward(inp('image'), inp('input_ids'), inp('attention_mask'))).reward, output: 'output.reward', batch: inp('image').shape[0] }];
 }
 
-function time(fn: () => void): number {
-  const t = performance.now();
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e3;
+};
+function time(fn: () => void): { wall: number; cpu: number } {
+  const c = cpuNow(), t = performance.now();
   fn();
-  return performance.now() - t;
+  return { wall: performance.now() - t, cpu: cpuNow() - c };
 }
 
-function peerOnce(what: string, threads: number): Record<string, { fwd_ms: number; fwdbwd_ms: number; peak_rss_mb: number }> {
-  const out = execFileSync(PYTHON, [PEER, '--config', 'bench', '--what', what, '--reps', '1', '--threads', String(threads)], {
+/** Runs torch_models.py with its timing loop replaced by one that also reads process CPU time
+ * (fwd_cpu_ms, fwdbwd_cpu_ms in its output); the peer file itself is unchanged. */
+const PEER_CPU = `
+import importlib.util, statistics, sys, time
+spec = importlib.util.spec_from_file_location("torch_models", sys.argv[1])
+m = importlib.util.module_from_spec(spec); sys.modules["torch_models"] = m; spec.loader.exec_module(m)
+cpu = []
+def timed(fn, reps, sync):
+    for _ in range(2): fn()
+    sync(); wall, used = [], []
+    for _ in range(reps):
+        t, c = time.perf_counter(), time.process_time(); fn(); sync()
+        used.append((time.process_time() - c) * 1e3); wall.append((time.perf_counter() - t) * 1e3)
+    cpu.append(statistics.median(used)); return statistics.median(wall)
+measure = m.measure
+def measure_cpu(*a):
+    for name, f, fb, extra in measure(*a): yield name, f, fb, {**extra, "fwd_cpu_ms": cpu[-2], "fwdbwd_cpu_ms": cpu[-1]}
+m.timed, m.measure = timed, measure_cpu
+sys.argv = sys.argv[1:]
+sys.exit(m.main())
+`;
+
+type PeerTimes = { fwd_ms: number; fwdbwd_ms: number; fwd_cpu_ms?: number; fwdbwd_cpu_ms?: number; peak_rss_mb: number };
+function peerOnce(what: string, threads: number, cpu: boolean): Record<string, PeerTimes> {
+  const args = ['--config', 'bench', '--what', what, '--reps', '1', '--threads', String(threads)];
+  const out = execFileSync(PYTHON, cpu ? ['-c', PEER_CPU, PEER, ...args] : [PEER, ...args], {
     env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_THREAD_TIMEOUT: '4' },
   }).toString();
   return Object.fromEntries(out.trim().split('\n').map((l) => JSON.parse(l)).map((r) => [r.model, r]));
@@ -75,12 +105,14 @@ interface Row {
   ours: { fwd: Summary; fwdbwd: Summary; peakNativeMb: number };
   torch?: { fwd: Summary; fwdbwd: Summary; peakRssMb: number };
   ratio?: { fwd: number; fwdbwd: number };
+  /** With --cpu: ms of process CPU time per call, and the ratio torch / ours on them. */
+  cpu?: { ours: { fwd: Summary; fwdbwd: Summary }; torch: { fwd: Summary; fwdbwd: Summary }; ratio: { fwd: number; fwdbwd: number } };
   imagesPerSecond: { fwd: number; fwdbwd: number };
   agree: { maxRelErr: number; ok: boolean };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, only: { type: 'string', default: 'unet,vae,blip,reward' }, threads: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, only: { type: 'string', default: 'unet,vae,blip,reward' }, threads: { type: 'string' }, cpu: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
   const reps = Number(values.reps);
   if (!(reps >= 3)) throw new Error(`Expected --reps of at least 3 but received ${values.reps}`);
   if (values.threads) setNumThreads(Number(values.threads));
@@ -115,13 +147,17 @@ async function main(): Promise<void> {
         resetPeakMemory();
         const base = memoryStats().liveBytes;
         const of: number[] = [], ob: number[] = [], tf: number[] = [], tb: number[] = [];
+        const cof: number[] = [], cob: number[] = [], ctf: number[] = [], ctb: number[] = [];
         let peakRss = 0;
         for (let r = 0; r < reps; r++) {
-          of.push(time(runFwd));
-          ob.push(time(runFb));
-          const t = peerOnce(what, threads)[part.name];
+          let m = time(runFwd);
+          of.push(m.wall), cof.push(m.cpu);
+          m = time(runFb);
+          ob.push(m.wall), cob.push(m.cpu);
+          const t = peerOnce(what, threads, values.cpu!)[part.name];
           tf.push(t.fwd_ms);
           tb.push(t.fwdbwd_ms);
+          if (values.cpu) ctf.push(t.fwd_cpu_ms!), ctb.push(t.fwdbwd_cpu_ms!);
           peakRss = Math.max(peakRss, t.peak_rss_mb);
         }
         const row: Row = {
@@ -132,6 +168,10 @@ async function main(): Promise<void> {
           agree: { maxRelErr: err / ref, ok: err / ref < 1e-3 },
         };
         row.ratio = { fwd: row.torch!.fwd.median / row.ours.fwd.median, fwdbwd: row.torch!.fwdbwd.median / row.ours.fwdbwd.median };
+        if (values.cpu) {
+          const ours = { fwd: summarize(cof), fwdbwd: summarize(cob) }, torch = { fwd: summarize(ctf), fwdbwd: summarize(ctb) };
+          row.cpu = { ours, torch, ratio: { fwd: torch.fwd.median / ours.fwd.median, fwdbwd: torch.fwdbwd.median / ours.fwdbwd.median } };
+        }
         rows.push(row);
         if (!values.json) print(row);
       }
@@ -146,11 +186,13 @@ let header = false;
 function print(r: Row): void {
   if (!header) {
     console.log('bench config, float32; ms per call, median [min-max]; ratio = torch / ours (above 1: ours faster)');
-    console.log('model (batch) | ours fwd | torch fwd | ratio | ours fwd+bwd | torch fwd+bwd | ratio | images/s fwd, fwd+bwd | our peak native MB (fwd+bwd) | torch peak RSS MB | agree');
+    const cpu = r.cpu ? ' | cpu: ours fwd | torch fwd | ratio | ours fwd+bwd | torch fwd+bwd | ratio' : '';
+    console.log(`model (batch) | ours fwd | torch fwd | ratio | ours fwd+bwd | torch fwd+bwd | ratio${cpu} | images/s fwd, fwd+bwd | our peak native MB (fwd+bwd) | torch peak RSS MB | agree`);
     header = true;
   }
   console.log([
     `${r.model} (${r.batch})`, fmt(r.ours.fwd, 1), fmt(r.torch!.fwd, 1), r.ratio!.fwd.toFixed(2), fmt(r.ours.fwdbwd, 1), fmt(r.torch!.fwdbwd, 1), r.ratio!.fwdbwd.toFixed(2),
+    ...(r.cpu ? [fmt(r.cpu.ours.fwd, 1), fmt(r.cpu.torch.fwd, 1), r.cpu.ratio.fwd.toFixed(2), fmt(r.cpu.ours.fwdbwd, 1), fmt(r.cpu.torch.fwdbwd, 1), r.cpu.ratio.fwdbwd.toFixed(2)] : []),
     `${r.imagesPerSecond.fwd.toFixed(1)}, ${r.imagesPerSecond.fwdbwd.toFixed(1)}`, r.ours.peakNativeMb.toFixed(0), r.torch!.peakRssMb.toFixed(0),
     `${r.agree.ok ? 'yes' : 'NO'} (${r.agree.maxRelErr.toExponential(1)})`,
   ].join(' | '));

@@ -73,6 +73,7 @@ GroupNorm::GroupNorm(int64_t g, int64_t channels, double e) : groups(g), eps(e) 
 }
 
 Tensor GroupNorm::forward(const Tensor& x) const { return group_norm(x, groups, *weight, *bias, eps); }
+Tensor GroupNorm::forward_silu(const Tensor& x) const { return group_norm_silu(x, groups, *weight, *bias, eps); }
 
 LayerNorm::LayerNorm(int64_t channels, double e) : eps(e) {
   weight = &param("weight", full({channels}, 1.0, DType::F32));

@@ -86,6 +86,7 @@ struct GroupNorm : Module {
   double eps;
   GroupNorm(int64_t groups, int64_t channels, double eps);
   Tensor forward(const Tensor& x) const;
+  Tensor forward_silu(const Tensor& x) const;  // silu(forward(x)) in one pass (group_norm_silu)
 };
 
 struct LayerNorm : Module {

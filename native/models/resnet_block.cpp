@@ -14,12 +14,12 @@ ResnetBlock2D::ResnetBlock2D(int64_t cin, int64_t cout, int64_t temb_channels, i
 }
 
 Tensor ResnetBlock2D::forward(const Tensor& x, const Tensor& temb) const {
-  Tensor h = conv1->forward(silu(norm1->forward(x)));  // (B, cout, H, W)
+  Tensor h = conv1->forward(norm1->forward_silu(x));  // (B, cout, H, W)
   if (time_emb_proj && temb.defined()) {
     Tensor t = time_emb_proj->forward(silu(temb));  // (B, cout)
     h = add(h, reshape(t, {t.size(0), t.size(1), 1, 1}));
   }
-  h = conv2->forward(silu(norm2->forward(h)));
+  h = conv2->forward(norm2->forward_silu(h));
   Tensor shortcut = conv_shortcut ? conv_shortcut->forward(x) : x;
   return add(shortcut, h);
 }

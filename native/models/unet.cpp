@@ -98,7 +98,7 @@ Tensor UNet2DConditionModel::forward(const Tensor& sample, const Tensor& timeste
   // 5. up: concatenate the skips, the last kept first
   for (const auto& block : up_blocks) x = block->forward(x, temb, encoder_hidden_states, checkpointing, &skips);
   // 6. post-process: (B, out_channels, h, w)
-  return conv_out->forward(silu(conv_norm_out->forward(x)));
+  return conv_out->forward(conv_norm_out->forward_silu(x));
 }
 
 std::vector<Tensor> UNet2DConditionModel::call(const std::string& method, const std::vector<Tensor>& inputs, const CallOptions& options) {

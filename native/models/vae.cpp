@@ -37,7 +37,7 @@ Tensor Encoder::forward(const Tensor& x, bool checkpointing) const {
   Tensor h = conv_in->forward(x);  // (B, C0, H, W)
   for (const auto& block : down_blocks) h = block->forward(h, Tensor(), Tensor(), checkpointing, nullptr);
   h = mid_block->forward(h, checkpointing);  // (B, C_last, H / 2^(levels-1), W / 2^(levels-1))
-  return conv_out->forward(silu(conv_norm_out->forward(h)));
+  return conv_out->forward(conv_norm_out->forward_silu(h));
 }
 
 Decoder::Decoder(const VaeConfig& c, Init& init) {
@@ -56,7 +56,7 @@ Decoder::Decoder(const VaeConfig& c, Init& init) {
 Tensor Decoder::forward(const Tensor& z, bool checkpointing) const {
   Tensor h = mid_block->forward(conv_in->forward(z), checkpointing);  // (B, C_last, h, w)
   for (const auto& block : up_blocks) h = block->forward(h, Tensor(), Tensor(), checkpointing, nullptr);
-  return conv_out->forward(silu(conv_norm_out->forward(h)));  // (B, in_channels, h * 2^(levels-1), w * 2^(levels-1))
+  return conv_out->forward(conv_norm_out->forward_silu(h));  // (B, in_channels, h * 2^(levels-1), w * 2^(levels-1))
 }
 
 AutoencoderKL::AutoencoderKL(const VaeConfig& c, uint64_t seed) : config_(c) {
