@@ -71,7 +71,7 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   /** A zero state tensor shaped like the parameter, kept out of tidy() scopes. */
   protected stateLike(p: Tensor): Tensor {
-    return keep(new Tensor(native().zeros(p.shape, p.dtype)));
+    return keep(new Tensor(native().zeros(p.shape, p.dtype, p.device))); // on the parameter's device
   }
 
   /** Everything needed to resume: step count and named state tensors per parameter index. */
