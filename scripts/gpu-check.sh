@@ -15,13 +15,19 @@ export PATH=/tmp/b/bin:$PATH
 if [ -z "${CUDNN_ROOT:-}" ]; then
   CUDNN_ROOT=$(python3 -c "import nvidia.cudnn as m; print(list(m.__path__)[0])" 2>/dev/null) && export CUDNN_ROOT || unset CUDNN_ROOT
 fi
-echo "CUDNN_ROOT=${CUDNN_ROOT:-none}" | tee -a "$OUT/machine.txt"
+# cuBLAS: the toolkit's when it has one (CMake finds it), else PyTorch's NVIDIA wheel (site-packages/nvidia/cublas).
+if [ -z "${CUBLAS_ROOT:-}" ] && ! ls /usr/local/cuda/lib64/libcublas.so* /usr/local/cuda/targets/x86_64-linux/lib/libcublas.so* >/dev/null 2>&1; then
+  CUBLAS_ROOT=$(python3 -c "import nvidia.cublas as m; print(list(m.__path__)[0])" 2>/dev/null) && export CUBLAS_ROOT || unset CUBLAS_ROOT
+fi
+echo "CUDNN_ROOT=${CUDNN_ROOT:-none} CUBLAS_ROOT=${CUBLAS_ROOT:-toolkit or none}" | tee -a "$OUT/machine.txt"
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_JS_INC="$PWD/node_modules/node-api-headers/include" ${TR_CMAKE_ARGS:-} > "$OUT/build.log" 2>&1 \
   && cmake --build build-gpu -j "$(nproc)" >> "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
 tail -3 "$OUT/build.log"
 export TREEREWARD_ADDON=$PWD/build-gpu/treereward.node
 node -e "const b=require(process.env.TREEREWARD_ADDON); console.log(JSON.stringify(b.buildInfo())); if (!b.hasCuda() && !process.env.TR_CMAKE_ARGS) { console.error('no CUDA GPU visible'); process.exit(1); }" | tee -a "$OUT/machine.txt" || exit 1
 node node_modules/vitest/vitest.mjs run test/gpu 2>&1 | tee "$OUT/test-gpu.log" | tail -25
+# the tiled matmul kernel too, where cuBLAS served the run above
+TREEREWARD_CUDA_GEMM=tiled node node_modules/vitest/vitest.mjs run test/gpu/ops.test.ts -t "matmul|linear|attention" 2>&1 | tee "$OUT/test-gpu-tiled.log" | tail -6
 if [ -z "${TR_SKIP_BENCH:-}" ]; then
   # npm run bench:gpu, without npm (the bundle carries node and tsx)
   node node_modules/tsx/dist/cli.mjs bench/gpu.ts --json-out "$OUT/bench-gpu.json" ${TR_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench-gpu.log" | tail -60

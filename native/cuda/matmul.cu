@@ -1,7 +1,7 @@
 // matmul.cu: batched matrix products on the GPU. With cuBLAS (TR_HAVE_CUBLAS): one
 // cublasGemmStridedBatchedEx call, bf16/f16 on tensor cores with float32 accumulation, float32 in
-// full float32 (TREEREWARD_TF32=1 allows TF32 tensor cores), float64 in float64. Without it: a tiled
-// shared-memory kernel (16x16 tiles, accumulation in acc_t). Row-major C = op(A) op(B) is computed
+// full float32 (TREEREWARD_TF32=1 allows TF32 tensor cores), float64 in float64. Without it (or with
+// TREEREWARD_CUDA_GEMM=tiled): a tiled shared-memory kernel (16x16 tiles, accumulation in acc_t). Row-major C = op(A) op(B) is computed
 // as the column-major C^T = op(B)^T op(A)^T, so no operand is copied for a transposed view.
 #include <climits>
 #include <cstdlib>
@@ -142,13 +142,26 @@ void gemm_cublas(const GemmBatch& g, DType dt) {
 }
 #endif
 
+#ifdef TR_HAVE_CUBLAS
+// TREEREWARD_CUDA_GEMM=tiled runs the tiled kernel even where cuBLAS is there (to test it on a GPU).
+bool tiled_forced() {
+  static const bool on = [] {
+    const char* v = std::getenv("TREEREWARD_CUDA_GEMM");
+    return v && std::string(v) == "tiled";
+  }();
+  return on;
+}
+#endif
+
 void run_gemm(const GemmBatch& g, DType dt) {
   if (g.M == 0 || g.N == 0 || g.batch == 0) return;  // callers handle K == 0 (an empty sum)
 #ifdef TR_HAVE_CUBLAS
-  gemm_cublas(g, dt);
-#else
-  gemm_tiled(g, dt);
+  if (!tiled_forced()) {
+    gemm_cublas(g, dt);
+    return;
+  }
 #endif
+  gemm_tiled(g, dt);
 }
 
 // How a 2-D view goes to gemm (matmul.cpp's rule): as-is, transposed, or not at all (needs a copy).
@@ -203,7 +216,7 @@ bool uniform_batch_stride(const Tensor& t, const Shape& batch, int64_t& stride) 
 
 const char* cuda_gemm_backend() {
 #ifdef TR_HAVE_CUBLAS
-  return "cublas";
+  return tiled_forced() ? "tiled" : "cublas";
 #else
   return "tiled";
 #endif
