@@ -1,4 +1,8 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// `npm test` leaves the GPU tests out (they need a GPU); `npm run test:gpu` sets TREEREWARD_GPU_TESTS
+// and runs only them.
+const gpu = process.env.TREEREWARD_GPU_TESTS === '1';
 
 export default defineConfig({
   test: {
@@ -6,5 +10,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    include: ['test/**/*.test.ts'],
+    exclude: gpu ? configDefaults.exclude : [...configDefaults.exclude, 'test/gpu/**'],
   },
 });

@@ -25,9 +25,9 @@ cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_JS_INC="$PWD/node_mod
 tail -3 "$OUT/build.log"
 export TREEREWARD_ADDON=$PWD/build-gpu/treereward.node
 node -e "const b=require(process.env.TREEREWARD_ADDON); console.log(JSON.stringify(b.buildInfo())); if (!b.hasCuda() && !process.env.TR_CMAKE_ARGS) { console.error('no CUDA GPU visible'); process.exit(1); }" | tee -a "$OUT/machine.txt" || exit 1
-node node_modules/vitest/vitest.mjs run test/gpu 2>&1 | tee "$OUT/test-gpu.log" | tail -25
+TREEREWARD_GPU_TESTS=1 node node_modules/vitest/vitest.mjs run test/gpu 2>&1 | tee "$OUT/test-gpu.log" | tail -25
 # the tiled matmul kernel too, where cuBLAS served the run above
-TREEREWARD_CUDA_GEMM=tiled node node_modules/vitest/vitest.mjs run test/gpu/ops.test.ts -t "matmul|linear|attention" 2>&1 | tee "$OUT/test-gpu-tiled.log" | tail -6
+TREEREWARD_GPU_TESTS=1 TREEREWARD_CUDA_GEMM=tiled node node_modules/vitest/vitest.mjs run test/gpu/ops.test.ts -t "matmul|linear|attention" 2>&1 | tee "$OUT/test-gpu-tiled.log" | tail -6
 if [ -z "${TR_SKIP_BENCH:-}" ]; then
   # npm run bench:gpu, without npm (the bundle carries node and tsx)
   node node_modules/tsx/dist/cli.mjs bench/gpu.ts --json-out "$OUT/bench-gpu.json" ${TR_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench-gpu.log" | tail -60
