@@ -96,28 +96,18 @@ void silu_backward_f32(const float* d, const float* x, float* dx, int64_t n) {
 Tensor silu(const Tensor& a) {
   if (promote(a)) return cast(silu(up(a)), a.dtype());
 #ifdef TR_HAVE_AVX512
-  if (a.device() == Device::CPU && a.dtype() == DType::F32) {
-    Tensor x = contiguous(a);
-    Tensor out = empty(x.shape(), DType::F32, Device::CPU);
-    silu_f32(x.data<float>(), out.data<float>(), x.numel());
-    if (needs_grad({a})) {
-      Tensor xs = x.detach();
-      record(out, Op::Silu, {a}, [xs](const Tensor& dout) -> std::vector<Tensor> {
-        Tensor d = contiguous(dout);
-        Tensor dx = empty(xs.shape(), DType::F32, Device::CPU);
-        silu_backward_f32(d.data<float>(), xs.data<float>(), dx.data<float>(), xs.numel());
-        return {dx};
-      });
-    }
-    return out;
-  }
+  static const UnaryF32Kernels kSiluF32{silu_f32, silu_backward_f32};
+  const UnaryF32Kernels* fast = &kSiluF32;
+#else
+  const UnaryF32Kernels* fast = nullptr;
 #endif
   return unary_op(
       a, Op::Silu, "silu", [](auto x) { return x * sigmoid_of(x); },
       [](auto d, auto x, auto) {
         auto s = sigmoid_of(x);
         return d * s * (1 + x * (1 - s));
-      });
+      },
+      0, 0, fast);
 }
 
 Tensor clamp(const Tensor& a, double lo, double hi) {

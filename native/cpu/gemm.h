@@ -6,7 +6,13 @@
 #pragma once
 #include <cstdint>
 
+#include "core/tensor.h"
+
 namespace tr {
+
+// How the last two dims of t go to gemm: as-is (row-major, trans false), transposed, or not at all
+// (false: it needs a copy); ld is the leading dimension. matmul.cpp and native/cuda/matmul.cu share it.
+bool matrix_layout(const Tensor& t, bool& trans, int64_t& ld);
 
 bool gemm_uses_blas();
 // "onednn", "openblas" or "portable": what computes a large float32 product.

@@ -6,8 +6,6 @@
 
 namespace tr {
 
-namespace {
-// How a 2-D view is handed to gemm: as-is (row-major), transposed, or not at all (needs a copy).
 bool matrix_layout(const Tensor& t, bool& trans, int64_t& ld) {
   int r = t.rank();
   int64_t rows = t.shape()[r - 2], cols = t.shape()[r - 1];
@@ -25,6 +23,7 @@ bool matrix_layout(const Tensor& t, bool& trans, int64_t& ld) {
   return false;
 }
 
+namespace {
 void matmul_into(const Tensor& out, Tensor a, Tensor b) {
   int ra = a.rank(), rb = b.rank(), ro = out.rank();
   int64_t M = a.shape()[ra - 2], K = a.shape()[ra - 1], N = b.shape()[rb - 1];

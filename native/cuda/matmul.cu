@@ -11,6 +11,7 @@
 #include <cublas_v2.h>
 #endif
 
+#include "cpu/gemm.h"
 #include "cuda/cuda_ops.h"
 #include "cuda/elementwise.cuh"
 
@@ -162,24 +163,6 @@ void run_gemm(const GemmBatch& g, DType dt) {
   }
 #endif
   gemm_tiled(g, dt);
-}
-
-// How a 2-D view goes to gemm (matmul.cpp's rule): as-is, transposed, or not at all (needs a copy).
-bool matrix_layout(const Tensor& t, bool& trans, int64_t& ld) {
-  int r = t.rank();
-  int64_t rows = t.shape()[r - 2], cols = t.shape()[r - 1];
-  int64_t s0 = t.strides()[r - 2], s1 = t.strides()[r - 1];
-  if ((s1 == 1 || cols == 1) && (rows == 1 || s0 >= std::max<int64_t>(1, cols))) {
-    trans = false;
-    ld = rows == 1 ? std::max<int64_t>(1, cols) : s0;
-    return true;
-  }
-  if ((s0 == 1 || rows == 1) && (cols == 1 || s1 >= std::max<int64_t>(1, rows))) {
-    trans = true;
-    ld = cols == 1 ? std::max<int64_t>(1, rows) : s1;
-    return true;
-  }
-  return false;
 }
 
 // The one stride between consecutive flattened batches of t broadcast to `batch`, if there is one.

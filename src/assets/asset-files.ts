@@ -4,7 +4,7 @@
 // exact command, seed, code version and training time, and loading checks the hashes.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Tensor } from '../api/index.js';
@@ -12,6 +12,29 @@ import { writeSafetensors } from '../io/safetensors.js';
 import { TreeRewardError } from '../native/errors.js';
 
 export const MANIFEST = 'manifest.json';
+
+/** assets/ holds at most this much (issue 7). */
+export const ASSETS_BUDGET_BYTES = 40 * 1024 * 1024;
+
+/** Every file under dir, as paths relative to it with '/' separators, sorted; [] where dir is missing. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const walk = (rel: string): string[] => readdirSync(path.join(dir, rel), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.posix.join(rel, e.name)) : [path.posix.join(rel, e.name)]));
+  return walk('').sort();
+}
+
+/** Bytes of every file under dir (0 where it is missing). */
+export function folderBytes(dir: string): number {
+  return filesUnder(dir).reduce((s, f) => s + statSync(path.join(dir, f)).size, 0);
+}
+
+/** Throws unless assets/ with `adding` more bytes (and `replacing` fewer) stays within ASSETS_BUDGET_BYTES. */
+export function checkAssetsBudget(assets: string, what: string, adding: number, replacing = 0): void {
+  if (folderBytes(assets) - replacing + adding > ASSETS_BUDGET_BYTES) {
+    throw new TreeRewardError('INVALID_ARGUMENT', `Expected assets/ to stay under ${ASSETS_BUDGET_BYTES / 2 ** 20} MB but adding ${what} (${(adding / 2 ** 20).toFixed(1)} MB) would exceed it`);
+  }
+}
 
 /** `${base}.safetensors` (float32) and, with half, `${base}.f16.safetensors`; returns the file names written. */
 export function writeWeights(dir: string, base: string, params: Map<string, Tensor>, options: { half?: boolean; metadata?: Record<string, string> } = {}): string[] {

@@ -4,12 +4,16 @@
 // that. For each dimension, the fixed benchmark's prompts (never training prompts), two samples of
 // each from the generator with different seeds, and that dimension's judge saying which is better:
 // a tie where the two scores are within `tieMargin`. Every pair lands in the store's test split.
+import path from 'node:path';
+
 import { DIMENSIONS, type Dimension, type Generator, type RgbImage } from '../api/interfaces.js';
 import { FeedbackStore } from '../data/store/index.js';
 import type { PairInput } from '../data/types.js';
 import { loadBenchmark } from '../world/benchmark.js';
 import { WORLD_JUDGES } from '../world/judges/index.js';
 import { deriveSeed } from '../world/random.js';
+import { checkAssetsBudget, codeVersion, filesUnder, folderBytes, recordAsset, type ManifestEntry } from './asset-files.js';
+import { machineDescription } from './ship.js';
 
 export const HELDOUT_STRATEGY = 'base-generator-samples';
 export const HELDOUT_ANNOTATOR = 'judges';
@@ -88,4 +92,20 @@ export async function buildHeldoutPairs(generator: Generator, storeDir: string, 
     format: 'treereward-heldout-pairs/1', generator: generator.name, store: storeDir, perDimension: per, tieMargin: margin, seed,
     generate: options.generate ?? {}, dimensions, inserted, seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * Enters a held-out store made inside an assets folder (storeDir = assets/<name>) into that folder's
+ * manifest: every file but SQLite's journals, with the command that made it. assets/ must stay
+ * within its budget.
+ */
+export function recordHeldoutStore(storeDir: string, summary: HeldoutSummary, command: string, generator: string): ManifestEntry {
+  const assets = path.dirname(storeDir), name = path.basename(storeDir);
+  const bytes = folderBytes(storeDir);
+  checkAssetsBudget(assets, name, bytes, bytes);
+  const files = filesUnder(storeDir).filter((f) => !/-(wal|shm|journal)$/.test(f)).map((f) => `${name}/${f}`);
+  return recordAsset(assets, name, files, {
+    command, seed: summary.seed, codeVersion: codeVersion(), trainingSeconds: summary.seconds, machine: machineDescription(),
+    kind: 'feedback store (test split)', generator, perDimension: summary.perDimension, dimensions: summary.dimensions,
+  });
 }

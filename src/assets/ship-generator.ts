@@ -8,9 +8,8 @@ import path from 'node:path';
 
 import { loadDiffusionModel, MODEL_INDEX_FILE, type DiffusionModel } from '../diffusion/pipeline/model-dir.js';
 import { TreeRewardError } from '../native/errors.js';
-import { recordAsset, verifyAgainstManifest, type ManifestEntry } from './asset-files.js';
+import { checkAssetsBudget, folderBytes, recordAsset, verifyAgainstManifest, type ManifestEntry } from './asset-files.js';
 import type { AcceptanceReport } from './generator-acceptance.js';
-import { ASSETS_BUDGET_BYTES } from './ship.js';
 
 export interface ShipGeneratorOptions {
   /** The run folder: generator.json or finetune.json, and half/ with the float16 model directory. */
@@ -21,11 +20,6 @@ export interface ShipGeneratorOptions {
   name: string;
   /** How the size was chosen (recorded in the manifest). */
   sizeNote?: string;
-}
-
-function folderBytes(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  return readdirSync(dir, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? folderBytes(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).size), 0);
 }
 
 const ratios = (a: AcceptanceReport | null | undefined) => a && {
@@ -48,9 +42,7 @@ export function shipGenerator(options: ShipGeneratorOptions): ManifestEntry {
   const extras = [reportFile, 'acceptance.json', 'base-acceptance.json', 'acceptance.png', 'judge-robustness.json'].filter((f) => existsSync(path.join(options.run, f)));
   const dir = path.join(assets, options.name);
   const adding = [...weights, MODEL_INDEX_FILE].reduce((s, f) => s + statSync(path.join(half, f)).size, 0) + extras.reduce((s, f) => s + statSync(path.join(options.run, f)).size, 0);
-  if (folderBytes(assets) - folderBytes(dir) + adding > ASSETS_BUDGET_BYTES) {
-    throw new TreeRewardError('INVALID_ARGUMENT', `Expected assets/ to stay under ${ASSETS_BUDGET_BYTES / 2 ** 20} MB but adding ${options.name} (${(adding / 2 ** 20).toFixed(1)} MB) would exceed it`);
-  }
+  checkAssetsBudget(assets, options.name, adding, folderBytes(dir));
   mkdirSync(dir, { recursive: true });
   for (const f of [...weights, MODEL_INDEX_FILE]) copyFileSync(path.join(half, f), path.join(dir, f));
   for (const f of extras) copyFileSync(path.join(options.run, f), path.join(dir, f));

@@ -1,15 +1,14 @@
 // ship.ts: a finished pretraining run into assets/: its float16 weights and its JSON (pointing at
 // them) under assets/<name>/, and an entry in assets/manifest.json with the command, seed, code
 // version, training time, machine, metrics and every file's SHA-256. assets/ stays under its budget.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { TreeRewardError } from '../native/errors.js';
-import { recordAsset, writeJsonAtomic, type ManifestEntry } from './asset-files.js';
+import { checkAssetsBudget, folderBytes, recordAsset, writeJsonAtomic, type ManifestEntry } from './asset-files.js';
 
-/** assets/ holds at most this much (issue 7). */
-export const ASSETS_BUDGET_BYTES = 40 * 1024 * 1024;
+export { ASSETS_BUDGET_BYTES } from './asset-files.js';
 
 export interface ShipOptions {
   /** The run folder (with blip.json or clip.json and the .f16.safetensors). */
@@ -36,11 +35,6 @@ interface RunJson {
   [key: string]: unknown;
 }
 
-function folderBytes(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  return readdirSync(dir, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? folderBytes(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).size), 0);
-}
-
 export function machineDescription(): string {
   const cpus = os.cpus();
   return `${cpus.length} x ${cpus[0]?.model ?? 'unknown CPU'}, ${os.platform()} ${os.arch()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
@@ -54,10 +48,7 @@ export function shipAsset(options: ShipOptions): ManifestEntry {
   const half = `${base}.f16.safetensors`;
   if (!existsSync(path.join(options.run, half))) throw new TreeRewardError('IO', `Expected ${half} in ${options.run} (run the command with --half) but it is not there`);
   const dir = path.join(assets, options.name);
-  const extra = statSync(path.join(options.run, half)).size - folderBytes(dir);
-  if (folderBytes(assets) + extra > ASSETS_BUDGET_BYTES) {
-    throw new TreeRewardError('INVALID_ARGUMENT', `Expected assets/ to stay under ${ASSETS_BUDGET_BYTES / 2 ** 20} MB but adding ${half} (${(statSync(path.join(options.run, half)).size / 2 ** 20).toFixed(1)} MB) would exceed it`);
-  }
+  checkAssetsBudget(assets, half, statSync(path.join(options.run, half)).size, folderBytes(dir));
   mkdirSync(dir, { recursive: true });
   copyFileSync(path.join(options.run, half), path.join(dir, half));
   writeJsonAtomic(path.join(dir, `${base}.json`), { ...json, files: [half] });

@@ -3,13 +3,11 @@
 // accuracy before and after the generator's VAE round trip) and `treereward pretrain heldout-pairs
 // --generator DIR --out STORE [--per-dimension N] [--json]` (the base generator's own samples on
 // the benchmark prompts, labelled by the judges, as a test-split store for the reward models).
-import { readdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 
-import { codeVersion, recordAsset } from '../assets/asset-files.js';
-import { buildHeldoutPairs, type HeldoutSummary } from '../assets/heldout-pairs.js';
-import { machineDescription } from '../assets/ship.js';
+import { buildHeldoutPairs, recordHeldoutStore, type HeldoutSummary } from '../assets/heldout-pairs.js';
 import { formatRobustness, measureJudgeRobustness } from '../assets/judge-robustness.js';
 import { loadDiffusionModel } from '../diffusion/pipeline/model-dir.js';
 import { KlCodec } from '../diffusion/pipeline/components.js';
@@ -72,16 +70,7 @@ export function register(program: Command): void {
         bar?.stop();
         const command = `treereward pretrain heldout-pairs --generator ${opts.generator} --out ${opts.out} --per-dimension ${per} --seed ${opts.seed}${opts.steps ? ` --steps ${opts.steps}` : ''}${opts.record ? ' --record' : ''}`;
         writeFileSync(join(out, 'heldout.json'), `${JSON.stringify({ ...summary, store: basename(out), command }, null, 2)}\n`);
-        if (opts.record) {
-          const assets = dirname(out), name = basename(out);
-          const files = (function walk(d: string): string[] {
-            return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [relative(assets, join(d, e.name)).split('\\').join('/')]));
-          })(out).filter((f) => !/-(wal|shm|journal)$/.test(f)).sort();
-          recordAsset(assets, name, files, {
-            command, seed: Number(opts.seed), codeVersion: codeVersion(), trainingSeconds: summary.seconds, machine: machineDescription(),
-            kind: 'feedback store (test split)', generator: basename(dir), perDimension: per, dimensions: summary.dimensions,
-          });
-        }
+        if (opts.record) recordHeldoutStore(out, summary, command, basename(dir));
         if (opts.json) console.log(JSON.stringify(summary, null, 2));
         else printHeldout(summary);
       } finally {
