@@ -30,16 +30,28 @@ export interface GeneratorConfig {
   text: GeneratorTextSize;
   /** Denoising steps of the model's sampling defaults (the sample grids, the acceptance). Defaults to 20. */
   steps?: number;
+  /** What the UNet predicts. Defaults to "v_prediction" (see generatorScheduler); the named configs state it. */
+  prediction?: GeneratorPrediction;
 }
+
+export const GENERATOR_PREDICTIONS = ['v_prediction', 'epsilon'] as const;
+export type GeneratorPrediction = (typeof GENERATOR_PREDICTIONS)[number];
 
 /**
  * The noise schedule the UNet learns: DDPM's linear betas (1e-4 to 0.02) rather than SD1.5's scaled
  * linear ones, whose last timestep leaves too much signal at a 16x16 latent to start sampling from pure
- * noise; epsilon prediction (eq. 1). Sampling uses DDIM over the same schedule.
+ * noise. Sampling uses DDIM over the same schedule.
+ *
+ * The prediction is v (Salimans & Ho 2022), not eq. 1's epsilon: at this schedule's noisy end
+ * (sqrt(abar) below 0.01) a small UNet's epsilon error is amplified a hundredfold into its x0 estimate,
+ * and the first generator trained on epsilon (6000 steps) sampled latents of standard deviation 2.7
+ * where its VAE's latents have 0.97: washed-out, oversaturated images that no judge recognised
+ * (runs/diag in the second sitting's note; `npx tsx bench/generator-diagnostics.ts` prints the
+ * sampled latents' spread). A v target stays on the data's scale at every timestep.
  */
-export const GENERATOR_SCHEDULER: SchedulerConfigInput = {
-  kind: 'ddim', numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear', predictionType: 'epsilon',
-};
+export function generatorScheduler(prediction: GeneratorPrediction = 'v_prediction'): SchedulerConfigInput {
+  return { kind: 'ddim', numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear', predictionType: prediction };
+}
 
 const bench = DIFFUSION_PRESETS.bench;
 
@@ -50,6 +62,7 @@ export const GENERATOR_CONFIGS = {
     vae: { ...DIFFUSION_PRESETS.tiny.vae, block_out_channels: [32, 64] },
     text: { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 64 },
     steps: 4,
+    prediction: 'v_prediction',
   },
   world: {
     size: 64,
@@ -57,12 +70,14 @@ export const GENERATOR_CONFIGS = {
             cross_attention_dim: 64, norm_num_groups: 16, in_channels: 4, out_channels: 4 },
     vae: { block_out_channels: [16, 32, 64], layers_per_block: 1, norm_num_groups: 8, in_channels: 3, latent_channels: 4 },
     text: { hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 256 },
+    prediction: 'v_prediction',
   },
   bench: {
     size: 64,
     unet: { ...bench.unet, block_out_channels: [...bench.unet.block_out_channels], cross_attn: [...bench.unet.cross_attn] },
     vae: { ...bench.vae, block_out_channels: [...bench.vae.block_out_channels] },
     text: { hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 512 },
+    prediction: 'v_prediction',
   },
 } as const satisfies Record<string, GeneratorConfig>;
 export type GeneratorConfigName = keyof typeof GENERATOR_CONFIGS;
@@ -87,8 +102,8 @@ export function resolveGeneratorConfig(source: string): { name: string; config: 
     throw new TreeRewardError('INVALID_ARGUMENT', `Expected JSON for --config but ${(e as Error).message}`);
   }
   if (custom === null || typeof custom !== 'object' || Array.isArray(custom)) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a JSON object for --config but received ${text.slice(0, 80)}`);
-  const unknown = Object.keys(custom).filter((k) => !['base', 'size', 'unet', 'vae', 'text', 'steps'].includes(k));
-  if (unknown.length) throw new TreeRewardError('INVALID_ARGUMENT', `Expected only base, size, unet, vae, text and steps in --config but received ${unknown.join(', ')}`);
+  const unknown = Object.keys(custom).filter((k) => !['base', 'size', 'unet', 'vae', 'text', 'steps', 'prediction'].includes(k));
+  if (unknown.length) throw new TreeRewardError('INVALID_ARGUMENT', `Expected only base, size, unet, vae, text, steps and prediction in --config but received ${unknown.join(', ')}`);
   const baseName = (custom.base ?? 'world') as string;
   if (!Object.hasOwn(GENERATOR_CONFIGS, baseName)) throw new TreeRewardError('INVALID_ARGUMENT', `Expected one of ${Object.keys(GENERATOR_CONFIGS).join(', ')} for --config's base but received ${JSON.stringify(baseName)}`);
   const base = plainCopy(GENERATOR_CONFIGS[baseName as GeneratorConfigName]) as GeneratorConfig;
@@ -99,7 +114,11 @@ export function resolveGeneratorConfig(source: string): { name: string; config: 
     vae: part('vae', base.vae),
     text: part('text', base.text),
     ...(custom.steps !== undefined || base.steps !== undefined ? { steps: (custom.steps ?? base.steps) as number } : {}),
+    ...(custom.prediction !== undefined || base.prediction !== undefined ? { prediction: (custom.prediction ?? base.prediction) as GeneratorPrediction } : {}),
   };
+  if (config.prediction !== undefined && !GENERATOR_PREDICTIONS.includes(config.prediction)) {
+    throw new TreeRewardError('INVALID_ARGUMENT', `Expected one of ${GENERATOR_PREDICTIONS.join(', ')} for --config's prediction but received ${JSON.stringify(config.prediction)}`);
+  }
   if (!Number.isInteger(config.size) || config.size < 8) throw new TreeRewardError('INVALID_ARGUMENT', `Expected an integer of at least 8 for --config's size but received ${JSON.stringify(config.size)}`);
   return { name: 'custom', config };
 }
@@ -116,7 +135,7 @@ export function generatorSpec(config: GeneratorConfig, options: { name?: string;
     },
     unet: { kind: 'unet2d-condition', config: { ...config.unet, cross_attention_dim: config.text.hidden_size } },
     vae: { kind: 'autoencoder-kl', config: { ...config.vae, ...(options.scalingFactor !== undefined ? { scaling_factor: options.scalingFactor } : {}) } },
-    scheduler: GENERATOR_SCHEDULER,
+    scheduler: generatorScheduler(config.prediction),
     defaults: { size: config.size, steps: options.steps ?? config.steps ?? 20, guidanceScale: options.guidanceScale ?? 4, batchSize: 16 },
   };
 }

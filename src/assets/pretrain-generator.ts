@@ -32,7 +32,7 @@ import { TreeRewardError } from '../native/errors.js';
 import { deriveSeed } from '../world/random.js';
 import { codeVersion, writeJsonAtomic } from './asset-files.js';
 import { acceptanceOptions, measureAcceptance, type AcceptanceReport, type AcceptanceSettings } from './generator-acceptance.js';
-import { GENERATOR_SCHEDULER, generatorSpec, resolveGeneratorConfig, type GeneratorConfig } from './generator-configs.js';
+import { generatorScheduler, generatorSpec, resolveGeneratorConfig, type GeneratorConfig } from './generator-configs.js';
 import { generatedDataset, HELD_OUT_COMBOS, heldOutContentPrompts, pretrainExample, type GeneratorExample } from './generator-data.js';
 import {
   contactSheet, logLine, parameterCount, sampleSheet, saveGeneratorModel, summarizeStage, trainInSegments, writeSheet,
@@ -251,7 +251,7 @@ export async function pretrainGenerator(options: PretrainGeneratorOptions): Prom
     };
     const models = trained.models;
     await trainInSegments((signal, onStep) => trainDiffusion(models, data, {
-      scheduler: GENERATOR_SCHEDULER, steps: settings.unetSteps, batchSize: batch, learningRate: settings.unetLr, warmupSteps: warmup(settings.unetSteps),
+      scheduler: generatorScheduler(config.prediction), steps: settings.unetSteps, batchSize: batch, learningRate: settings.unetLr, warmupSteps: warmup(settings.unetSteps),
       captionDropRate: settings.captionDropRate, trainTextEncoder: true, seed, checkpointDir: dirs.unet, checkpointEvery: every, resume: true, signal,
       onProgress: record('unet', onStep),
     }), sampleEvery, unetSheet, options.signal);

@@ -121,10 +121,19 @@ describe('generator configs', () => {
     expect(custom.config.unet.layers_per_block).toBe(1);
     expect(custom.config.unet.block_out_channels).toEqual([64, 128, 128]);
     expect(() => resolveGeneratorConfig('huge')).toThrow('Expected tiny, world, bench, a JSON object or a JSON file for --config but received "huge"');
-    expect(() => resolveGeneratorConfig('{"unets": {}}')).toThrow('Expected only base, size, unet, vae, text and steps in --config but received unets');
+    expect(() => resolveGeneratorConfig('{"unets": {}}')).toThrow('Expected only base, size, unet, vae, text, steps and prediction in --config but received unets');
     const spec = generatorSpec(resolveGeneratorConfig('world').config, { scalingFactor: 0.5 });
     expect(spec.unet.config!.cross_attention_dim).toBe(64);
     expect(spec.vae.config!.scaling_factor).toBe(0.5);
     expect((spec.textEncoder.config as { vocab_size: number }).vocab_size).toBe((spec.tokenizer.config as { words: string[] }).words.length + 4);
+  });
+
+  it('the UNet predicts v unless a config says epsilon; the model directory carries the choice', () => {
+    expect(generatorSpec(resolveGeneratorConfig('world').config).scheduler.predictionType).toBe('v_prediction');
+    expect(generatorSpec(resolveGeneratorConfig('tiny').config).scheduler.predictionType).toBe('v_prediction');
+    const eps = resolveGeneratorConfig('{"base": "tiny", "prediction": "epsilon"}').config;
+    expect(eps.prediction).toBe('epsilon');
+    expect(generatorSpec(eps).scheduler.predictionType).toBe('epsilon');
+    expect(() => resolveGeneratorConfig('{"prediction": "noise"}')).toThrow('Expected one of v_prediction, epsilon for --config\'s prediction but received "noise"');
   });
 });
