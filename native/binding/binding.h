@@ -47,6 +47,7 @@ bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 std::vector<int64_t> ints_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 DType dtype_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+Device device_arg(const Napi::CallbackInfo& info, size_t i);  // "cpu" or "cuda"; undefined -> cpu; else DEVICE
 uint64_t seed_arg(const Napi::CallbackInfo& info, size_t i, const char* name);  // a non-negative safe integer
 
 DType parse_dtype(const std::string& s);

@@ -118,6 +118,14 @@ DType parse_dtype(const std::string& s) {
   fail(ErrorCode::DTYPE, "Expected one of float32, float64, bfloat16, float16, int32 for dtype but received \"", s, "\"");
 }
 
+Device device_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsUndefined()) return Device::CPU;
+  std::string s = info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : "";
+  if (s == "cpu") return Device::CPU;
+  if (s == "cuda") return Device::CUDA;
+  fail(ErrorCode::DEVICE, "Expected \"cpu\" or \"cuda\" for device but received ", s.empty() ? "a non-string" : s);
+}
+
 DType dtype_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsString()) fail(ErrorCode::DTYPE, "Expected a dtype name for ", name, " but received ", describe(info[i]));
   return parse_dtype(info[i].As<Napi::String>().Utf8Value());

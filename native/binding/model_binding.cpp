@@ -2,6 +2,7 @@
 //   modelCreate(kind, config, seed) -> ModelHandle
 //   modelParameters(model) -> [[name, tensor], ...] (the live parameters, shared with the model)
 //   modelCall(model, method, inputs[], { checkpointing }) -> tensor[]
+//   modelTo(model, device): every parameter (and gradient) moved to device in place, or none on failure
 //   modelKinds() -> string[]
 #include "binding/model_binding.h"
 
@@ -138,6 +139,12 @@ TR_EXPORT(modelCall) {
   Napi::Array arr = Napi::Array::New(info.Env(), outs.size());
   for (size_t i = 0; i < outs.size(); ++i) arr.Set(static_cast<uint32_t>(i), wrap(info.Env(), outs[i]));
   return arr;
+}
+
+TR_EXPORT(modelTo) {
+  models::Model& m = model_arg(info, 0);
+  models::move_parameters(m, device_arg(info, 1));
+  return info.Env().Undefined();
 }
 
 TR_EXPORT(modelDispose) {

@@ -12,16 +12,6 @@
 
 namespace tr::binding {
 
-namespace {
-Device device_arg(const Napi::CallbackInfo& info, size_t i) {
-  if (info[i].IsUndefined()) return Device::CPU;
-  std::string s = info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : "";
-  if (s == "cpu") return Device::CPU;
-  if (s == "cuda") return Device::CUDA;
-  fail(ErrorCode::DEVICE, "Expected \"cpu\" or \"cuda\" for device but received ", s.empty() ? "a non-string" : s);
-}
-}  // namespace
-
 // ---- creation ----
 TR_EXPORT(empty) { return wrap(info.Env(), tr::empty(shape_arg(info, 0, "shape"), dtype_arg(info, 1, "dtype"), device_arg(info, 2))); }
 TR_EXPORT(zeros) { return wrap(info.Env(), tr::zeros(shape_arg(info, 0, "shape"), dtype_arg(info, 1, "dtype"), device_arg(info, 2))); }

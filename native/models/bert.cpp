@@ -1,6 +1,8 @@
 // bert.cpp: BLIP's BERT text encoder with cross-attention into the image.
 #include "models/bert.h"
 
+#include "core/device.h"
+
 namespace tr::models {
 
 BertAttention::BertAttention(const BertConfig& c, int64_t kv_width, Init& init) : heads(c.heads) {
@@ -49,14 +51,16 @@ Tensor BertModel::embed(const Tensor& ids) const {
   Tensor words = word_embeddings->forward(ids);  // (B, T, D)
   if (needs_grad({*word_embeddings->weight})) {
     // nn.Embedding(padding_idx): the padding row's gradient stays zero. Same values, no gradient
-    // through the padding positions: words * keep + detach(words) * (1 - keep).
+    // through the padding positions: words * keep + detach(words) * (1 - keep). keep is written on the
+    // host from the ids, then sent to the words' device.
     Tensor keep = zeros({B, T, 1}, words.dtype());
-    Tensor ids_c = contiguous(ids);
+    Tensor ids_c = contiguous(to_device(ids, Device::CPU));
     const int32_t* pi = ids_c.data<int32_t>();
     TR_FLOAT_DISPATCH(words.dtype(), V, {
       V* pk = keep.data<V>();
       for (int64_t i = 0; i < B * T; ++i) pk[i] = pi[i] == config_.pad_token_id ? V(0) : V(1);
     });
+    keep = to_device(keep, words.device());
     Tensor drop = add_scalar(neg(keep), 1.0);
     words = add(mul(words, keep), mul(words.detach(), drop));
   }

@@ -1,20 +1,23 @@
 // clip_text.cpp: token + position embeddings, causal CLIP layers, final norm, EOS pooling.
 #include "models/clip_text.h"
 
+#include "core/device.h"
+
 namespace tr::models {
 
 namespace {
 constexpr double kMasked = -1e9;  // additive mask value: exp underflows to exactly 0
 
-// (1, 1, T, T): 0 on and below the diagonal, kMasked above (a token sees itself and what precedes it).
-Tensor causal_mask(int64_t T, DType dtype) {
+// (1, 1, T, T) on `device`: 0 on and below the diagonal, kMasked above (a token sees itself and what precedes it).
+// Written on the host, then copied.
+Tensor causal_mask(int64_t T, DType dtype, Device device) {
   Tensor m = full({1, 1, T, T}, 0.0, dtype);
   TR_FLOAT_DISPATCH(dtype, V, {
     V* p = m.data<V>();
     for (int64_t i = 0; i < T; ++i)
       for (int64_t j = i + 1; j < T; ++j) p[i * T + j] = V(kMasked);
   });
-  return m;
+  return to_device(m, device);
 }
 }  // namespace
 
@@ -43,7 +46,7 @@ Tensor ClipTextModel::encode(const Tensor& ids, const Tensor& mask, bool checkpo
   // 1. embeddings: tokens + the first T positions
   Tensor x = add(token_embedding->forward(ids), slice(*position_embedding->weight, 0, 0, T, 1));  // (B, T, D)
   // 2. causal mask, plus padding where a mask is given (HF's _expand_mask)
-  Tensor additive = causal_mask(T, x.dtype());  // (1, 1, T, T)
+  Tensor additive = causal_mask(T, x.dtype(), x.device());  // (1, 1, T, T)
   if (mask.defined()) {
     check(mask.shape() == s, ErrorCode::SHAPE_MISMATCH, "Expected a mask of shape ", shape_str(s), " for clip_text but received ", shape_str(mask.shape()));
     NoGradGuard ng;
@@ -55,7 +58,7 @@ Tensor ClipTextModel::encode(const Tensor& ids, const Tensor& mask, bool checkpo
 }
 
 Tensor ClipTextModel::pool(const Tensor& hidden, const Tensor& ids) const {
-  Tensor ids_c = contiguous(ids);
+  Tensor ids_c = contiguous(to_device(ids, Device::CPU));  // the EOS positions are found on the host
   int64_t B = ids.shape()[0], T = ids.shape()[1];
   const int32_t* p = ids_c.data<int32_t>();
   std::vector<int64_t> positions(B, 0);

@@ -2,7 +2,10 @@
 #include "models/module.h"
 
 #include <cmath>
+#include <unordered_map>
+#include <unordered_set>
 
+#include "core/device.h"
 #include "core/rng.h"
 
 namespace tr::models {
@@ -44,6 +47,38 @@ int64_t Module::num_parameters() const {
   int64_t n = 0;
   for (const auto& [name, t] : parameters()) n += t.numel();
   return n;
+}
+
+namespace {
+// A copy on `device` of the whole of t's storage (read as a flat run of t's dtype), so that every view
+// into it keeps its offset and strides.
+StoragePtr storage_copy(const Tensor& t, Device device) {
+  int64_t n = static_cast<int64_t>(t.storage()->bytes() / dtype_size(t.dtype()));
+  return to_device(view_of(t, {n}, {1}, 0), device).storage();
+}
+}  // namespace
+
+void move_parameters(const Module& module, Device device) {
+  // 1. the distinct tensors to move. Gradients move with their parameters (as torch's Module.to moves
+  // .grad): dropping them would lose a half-accumulated gradient, and keeping them behind would make
+  // the next optimizer step or backward mix devices. In place too, so handles to a .grad see the move.
+  NamedTensors params = module.parameters();  // keeps every impl below alive
+  std::vector<Tensor> tensors;
+  std::unordered_set<TensorImpl*> seen;
+  for (const auto& [name, p] : params)
+    for (const Tensor& t : {p, p.grad()})
+      if (t.defined() && seen.insert(t.impl()).second) tensors.push_back(t);
+  // 2. one copy per distinct storage not yet on the device (this may throw: nothing is changed yet)
+  std::unordered_map<const Storage*, StoragePtr> copies;
+  for (const Tensor& t : tensors)
+    if (t.device() != device && !copies.count(t.storage().get())) copies[t.storage().get()] = storage_copy(t, device);
+  // 3. swap them in; nothing here throws
+  for (const Tensor& t : tensors) {
+    auto it = copies.find(t.storage().get());
+    if (it == copies.end()) continue;
+    t.impl()->storage = it->second;
+    t.impl()->device = device;
+  }
 }
 
 // ---- layers (PyTorch's default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in))) ----
@@ -98,9 +133,10 @@ Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, i
 }
 
 Tensor timestep_embedding(const Tensor& t, int64_t dim) {
-  // Not differentiable with respect to t (timesteps are data): computed directly.
+  // Not differentiable with respect to t (timesteps are data): computed directly, on the host (B numbers),
+  // then sent to t's device.
   int64_t half = dim / 2;
-  Tensor tf = cast_raw(t, DType::F64);
+  Tensor tf = cast_raw(to_device(t, Device::CPU), DType::F64);
   int64_t B = tf.numel();
   Tensor out = zeros({B, dim}, DType::F32);
   const double* pt = tf.data<double>();
@@ -113,7 +149,7 @@ Tensor timestep_embedding(const Tensor& t, int64_t dim) {
       po[b * dim + i] = static_cast<float>(std::cos(a));
       po[b * dim + half + i] = static_cast<float>(std::sin(a));
     }
-  return out;
+  return to_device(out, t.device());
 }
 
 namespace {

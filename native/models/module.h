@@ -57,6 +57,14 @@ struct CallOptions {
   bool checkpointing = false;  // recompute each block in backward instead of keeping its activations
 };
 
+// Moves every parameter of `module` (and its .grad) to `device` in place: each parameter's TensorImpl
+// gets a copy of its storage on `device`, so every handle to it (the layers' pointers, the JS tensors
+// from modelParameters, optimizers) sees the move. Parameters that share a storage keep sharing one.
+// All copies are made before any is swapped in: a failure (CUDA_UNAVAILABLE, OUT_OF_MEMORY) leaves
+// every parameter where it was. Graphs recorded before the move still hold the old activations: move
+// between steps, not between a forward and its backward.
+void move_parameters(const Module& module, Device device);
+
 class Model : public Module {
  public:
   virtual std::vector<Tensor> call(const std::string& method, const std::vector<Tensor>& inputs, const CallOptions& options) = 0;
@@ -107,7 +115,7 @@ struct Embedding : Module {
 // mask additive, broadcastable to (B, heads, Nq, Nk), or undefined. -> (B, Nq, C).
 Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t heads, const Tensor& mask);
 
-// Sinusoidal timestep embedding (diffusers: flip_sin_to_cos, freq_shift 0): t (B) float -> (B, dim) = [cos, sin].
+// Sinusoidal timestep embedding (diffusers: flip_sin_to_cos, freq_shift 0): t (B) float -> (B, dim) = [cos, sin], on t's device.
 Tensor timestep_embedding(const Tensor& t, int64_t dim);
 
 // Gradient checkpointing: runs fn without keeping activations; backward recomputes it with grad on

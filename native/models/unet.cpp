@@ -1,6 +1,8 @@
 // unet.cpp: UNet2DConditionModel's construction (levels, skip channels) and forward in diffusers' steps.
 #include "models/unet.h"
 
+#include "core/device.h"
+
 namespace tr::models {
 
 namespace {
@@ -86,7 +88,8 @@ UNet2DConditionModel::UNet2DConditionModel(const UNetConfig& c, uint64_t seed) :
 
 Tensor UNet2DConditionModel::forward(const Tensor& sample, const Tensor& timestep, const Tensor& encoder_hidden_states, bool checkpointing) const {
   // 1. time: (B) -> (B, 4 * C0)
-  Tensor t_emb = timestep_embedding(timestep, config_.block_out_channels[0]);  // (B, C0), [cos, sin]
+  // (B, C0), [cos, sin], on the sample's device (a host timestep, as diffusers allows, serves a cuda sample)
+  Tensor t_emb = to_device(timestep_embedding(timestep, config_.block_out_channels[0]), sample.device());
   Tensor temb = time_linear_2->forward(silu(time_linear_1->forward(t_emb)));
   // 2. pre-process: (B, C0, h, w)
   Tensor x = conv_in->forward(sample);

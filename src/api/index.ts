@@ -7,4 +7,4 @@ export { memoryStats, v8ExternalMemory, resetPeakMemory, numThreads, setNumThrea
 export * from './optim/index.js';
 export { DTYPES, type DType, type Device } from './dtype.js';
 export * from './interfaces.js';
-export { NativeModel, type LoadReport, type LoadOptions } from './model.js';
+export { moveModels, NativeModel, type LoadReport, type LoadOptions } from './model.js';

@@ -3,9 +3,10 @@
 // a report of missing, unexpected and mis-shaped keys.
 import { native, type NativeModelHandle } from '../native/addon.js';
 import { callNative, expected, TreeRewardError } from '../native/errors.js';
+import type { Device } from './dtype.js';
 import { keep } from './scope.js';
 import { Tensor } from './tensor.js';
-import { checkInt, fmtShape } from './validate.js';
+import { checkDevice, checkInt, fmtShape } from './validate.js';
 
 export interface LoadReport {
   /** Parameters of the model that the weights did not have. */
@@ -26,6 +27,7 @@ export class NativeModel {
   readonly kind: string;
   #h: NativeModelHandle | null;
   #params: Map<string, Tensor> | undefined;
+  #device: Device = 'cpu';
 
   constructor(kind: string, config: object, seed = 0) {
     checkInt(seed, 'seed', 0);
@@ -45,6 +47,26 @@ export class NativeModel {
       for (const [name, h] of callNative(() => native().modelParameters(this.handle))) this.#params.set(name, keep(new Tensor(h)));
     }
     return this.#params;
+  }
+
+  /** Where the parameters live: 'cpu' until to() moves them. */
+  get device(): Device {
+    return this.#device;
+  }
+
+  /**
+   * Moves every parameter (and its gradient) to `device` in place and returns this model: the tensors
+   * from parameters() stay valid and live there now; parameters that shared memory still share it.
+   * When the move fails (CUDA_UNAVAILABLE, OUT_OF_MEMORY) nothing has moved. Move before making an
+   * optimizer (its state is made on the parameters' device) and between steps, not between a forward
+   * and its backward.
+   */
+  to(device: Device): this {
+    const d = checkDevice(device);
+    const h = this.handle;
+    callNative(() => native().modelTo(h, d));
+    this.#device = d;
+    return this;
   }
 
   numParameters(): number {
@@ -108,5 +130,24 @@ export class NativeModel {
   }
   [Symbol.dispose](): void {
     this.dispose();
+  }
+}
+
+/**
+ * Moves several models to `device` as one (a model made of native parts: CLIP's towers, a backbone and
+ * its head): when one part fails to move, the parts already moved go back where they were.
+ */
+export function moveModels(models: readonly NativeModel[], device: Device): void {
+  const d = checkDevice(device);
+  const done: { model: NativeModel; from: Device }[] = [];
+  try {
+    for (const model of models) {
+      const from = model.device;
+      model.to(d);
+      done.push({ model, from });
+    }
+  } catch (e) {
+    for (const { model, from } of done.reverse()) model.to(from);
+    throw e;
   }
 }

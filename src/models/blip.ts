@@ -2,12 +2,13 @@
 // encoder cross-attending to the image tokens, [CLS] feature. Parameters carry BLIP's own names
 // ('visual_encoder.*', 'text_encoder.*'); ImageReward and the peer keep them under 'blip.', which
 // loadStateDict's `prefix` strips.
+import type { Device } from '../api/dtype.js';
 import type { Tensor } from '../api/tensor.js';
 import { NativeModel, type LoadReport } from '../api/model.js';
 import { fmtShape } from '../api/validate.js';
 import { TreeRewardError } from '../native/errors.js';
 import { blipImageTokens, parseBlipConfig, type BlipConfig, type BlipConfigInput, type BlipPresetName } from './blip-configs.js';
-import { checkIds, checkImages, checkTokens, maskAsFloat } from './encoder-inputs.js';
+import { checkIds, checkImages, checkTokens, maskAsFloat, withDataOn } from './encoder-inputs.js';
 import { withoutPrefix, type Weights } from './weights.js';
 
 export interface EncoderCallOptions {
@@ -30,6 +31,16 @@ export class BlipBackbone {
   constructor(config: BlipPresetName | BlipConfigInput, seed = 0) {
     this.config = parseBlipConfig(config);
     this.model = new NativeModel('blip', this.config, seed);
+  }
+
+  get device(): Device {
+    return this.model.device;
+  }
+
+  /** Moves the weights to `device` in place (see NativeModel.to). Images live there too; ids and masks follow at each call. */
+  to(device: Device): this {
+    this.model.to(device);
+    return this;
   }
 
   /** Feature width (the text encoder's). */
@@ -60,7 +71,7 @@ export class BlipBackbone {
   forward(image: Tensor, ids: Tensor, mask: Tensor, options: EncoderCallOptions = {}): Tensor {
     const B = checkImages(image, 'image', this.config.image_size);
     const fmask = this.#textInputs(ids, mask, B);
-    return this.model.call('forward', [image, ids, fmask], options)[0];
+    return withDataOn(this.device, [ids, fmask], ([i, m]) => this.model.call('forward', [image, i, m], options)[0]);
   }
 
   /** image (B, 3, S, S) -> image tokens (B, N, E), [CLS] first. */
@@ -73,7 +84,7 @@ export class BlipBackbone {
   encodeText(ids: Tensor, mask: Tensor, imageTokens: Tensor, options: EncoderCallOptions = {}): Tensor {
     const fmask = this.#textInputs(ids, mask, imageTokens.shape[0]);
     checkTokens(imageTokens, 'imageTokens', ids.shape[0], this.config.vit.width);
-    return this.model.call('encode_text', [ids, fmask, imageTokens], options)[0];
+    return withDataOn(this.device, [ids, fmask], ([i, m]) => this.model.call('encode_text', [i, m, imageTokens], options)[0]);
   }
 
   /**
@@ -82,7 +93,7 @@ export class BlipBackbone {
    */
   encodeTextUnimodal(ids: Tensor, mask: Tensor, options: EncoderCallOptions = {}): Tensor {
     const [B] = checkIds(ids, 'ids', this.config.bert.vocab, this.config.bert.max_position);
-    return this.model.call('encode_text_unimodal', [ids, this.#textInputs(ids, mask, B)], options)[0];
+    return withDataOn(this.device, [ids, this.#textInputs(ids, mask, B)], (data) => this.model.call('encode_text_unimodal', data, options)[0]);
   }
 
   #textInputs(ids: Tensor, mask: Tensor, batch: number): Tensor {

@@ -2,16 +2,17 @@
 // HF CLIPTextModel: SD1.5's text encoder, whose last_hidden_state (B, 77, 768) conditions the UNet),
 // ClipVisionEncoder ("clip_vision", HF CLIPVisionModel), and ClipModel (both towers with their
 // projections, as HF CLIPModel) for CLIP score.
+import type { Device } from '../api/dtype.js';
 import type { Tensor } from '../api/tensor.js';
 import { tidy } from '../api/scope.js';
-import { NativeModel, type LoadReport } from '../api/model.js';
+import { moveModels, NativeModel, type LoadReport } from '../api/model.js';
 import { TreeRewardError } from '../native/errors.js';
 import type { EncoderCallOptions, PrefixedLoadOptions } from './blip.js';
 import {
   parseClipConfig, parseClipTextConfig, parseClipVisionConfig, type ClipConfigInput, type ClipPresetName, type ClipTextConfig,
   type ClipTextConfigInput, type ClipTextPresetName, type ClipVisionConfig, type ClipVisionConfigInput, type ClipVisionPresetName,
 } from './clip-configs.js';
-import { checkIds, checkImages, maskAsFloat } from './encoder-inputs.js';
+import { checkIds, checkImages, hostValues, maskAsFloat, withDataOn } from './encoder-inputs.js';
 import { asMap, withoutPrefix, wouldMismatch, type Weights } from './weights.js';
 
 export interface ClipTextOutput {
@@ -42,6 +43,16 @@ export class ClipTextEncoder {
     this.model = new NativeModel('clip_text', this.config, seed);
   }
 
+  get device(): Device {
+    return this.model.device;
+  }
+
+  /** Moves the weights to `device` in place (see NativeModel.to); ids and masks follow them at each call. */
+  to(device: Device): this {
+    this.model.to(device);
+    return this;
+  }
+
   /** The live parameters under HF's names ('text_model.*', 'text_projection.weight'). */
   parameters(): Map<string, Tensor> {
     return this.model.parameters();
@@ -57,7 +68,8 @@ export class ClipTextEncoder {
     const [B, T] = checkIds(ids, 'ids', this.config.vocab_size, this.config.max_position_embeddings);
     const mask = options.mask == null ? null : maskAsFloat(options.mask, 'mask', [B, T]);
     if (this.config.eos_token_id !== undefined) checkEos(ids, this.config.eos_token_id);
-    const [lastHiddenState, pooled, textEmbeds] = this.model.call('forward', [ids, mask], { checkpointing: options.checkpointing });
+    const [lastHiddenState, pooled, textEmbeds] = withDataOn(this.device, [ids, mask], (data) =>
+      this.model.call('forward', data, { checkpointing: options.checkpointing }));
     return { lastHiddenState, pooled, textEmbeds: textEmbeds ?? null };
   }
 
@@ -77,6 +89,16 @@ export class ClipVisionEncoder {
   constructor(config: ClipVisionPresetName | ClipVisionConfigInput, seed = 0) {
     this.config = parseClipVisionConfig(config);
     this.model = new NativeModel('clip_vision', this.config, seed);
+  }
+
+  get device(): Device {
+    return this.model.device;
+  }
+
+  /** Moves the weights to `device` in place (see NativeModel.to); images must live there too. */
+  to(device: Device): this {
+    this.model.to(device);
+    return this;
   }
 
   /** The live parameters under HF's names ('vision_model.*', 'visual_projection.weight'). */
@@ -121,6 +143,16 @@ export class ClipModel {
     const c = parseClipConfig(config);
     this.text = new ClipTextEncoder(c.text, seed);
     this.vision = new ClipVisionEncoder(c.vision, seed + 1);
+  }
+
+  get device(): Device {
+    return this.text.device;
+  }
+
+  /** Moves both towers to `device` in place (both or neither: see moveModels). */
+  to(device: Device): this {
+    moveModels([this.text.model, this.vision.model], device);
+    return this;
   }
 
   /** Loads an HF CLIPModel state dict ('text_model.*', 'vision_model.*', both projections, 'logit_scale'). */
@@ -184,7 +216,7 @@ function withoutIgnored(weights: Map<string, Tensor>): Map<string, Tensor> {
 }
 
 function checkEos(ids: Tensor, eos: number): void {
-  const [B, T] = ids.shape, v = ids.toArray();
+  const [B, T] = ids.shape, v = hostValues(ids);
   for (let b = 0; b < B; b++) {
     let found = false;
     for (let t = 0; t < T && !found; t++) found = v[b * T + t] === eos;

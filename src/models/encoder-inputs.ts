@@ -1,5 +1,7 @@
 // encoder-inputs.ts: the checks every encoder runs on its inputs before a native call (images,
-// token ids, attention masks), with messages `Expected <what> for <name> but received <value>`.
+// token ids, attention masks), with messages `Expected <what> for <name> but received <value>`, and
+// the move of token ids and masks (data, never differentiated) to the model's device.
+import type { Device } from '../api/dtype.js';
 import { Tensor } from '../api/tensor.js';
 import { fmtShape } from '../api/validate.js';
 import { expected, TreeRewardError } from '../native/errors.js';
@@ -28,7 +30,7 @@ export function checkIds(v: unknown, name: string, vocab: number, maxTokens: num
     throw new TreeRewardError('SHAPE_MISMATCH', `Expected a tensor of shape [B, T] with 1 <= T <= ${maxTokens} for ${name} but received ${fmtShape(s)}`);
   }
   if (t.dtype !== 'int32') throw new TreeRewardError('DTYPE', `Expected an int32 tensor for ${name} but received ${t.dtype}`);
-  const ids = t.toArray();
+  const ids = hostValues(t);
   for (let i = 0; i < ids.length; i++) {
     if (ids[i] < 0 || ids[i] >= vocab) throw expected(`token ids in [0, ${vocab})`, `${name}[${Math.floor(i / s[1])}][${i % s[1]}]`, ids[i]);
   }
@@ -42,7 +44,7 @@ export function maskAsFloat(v: unknown, name: string, shape: readonly number[]):
     throw new TreeRewardError('SHAPE_MISMATCH', `Expected a tensor of shape ${fmtShape(shape)} for ${name} but received ${fmtShape(t.shape)}`);
   }
   if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new TreeRewardError('DTYPE', `Expected a float32 or int32 tensor for ${name} but received ${t.dtype}`);
-  const m = t.toArray();
+  const m = hostValues(t);
   for (let i = 0; i < m.length; i++) if (m[i] !== 0 && m[i] !== 1) throw expected('a mask of 0 and 1', `${name}[${Math.floor(i / shape[1])}][${i % shape[1]}]`, m[i]);
   return t.dtype === 'float32' ? t : t.to('float32');
 }
@@ -55,4 +57,30 @@ export function checkTokens(v: unknown, name: string, batch: number, width: numb
     throw new TreeRewardError('SHAPE_MISMATCH', `Expected a tensor of shape [${batch}, N, ${width}] for ${name} but received ${fmtShape(s)}`);
   }
   if (t.dtype !== 'float32') throw new TreeRewardError('DTYPE', `Expected a float32 tensor for ${name} but received ${t.dtype}`);
+}
+
+/** The values of t, read on the host (through a copy when t lives on the GPU). */
+export function hostValues(t: Tensor): ArrayLike<number> {
+  if (t.device === 'cpu') return t.toArray();
+  const h = t.to('cpu');
+  try {
+    return h.toArray();
+  } finally {
+    h.dispose();
+  }
+}
+
+/**
+ * Runs fn with `data` (token ids, masks) on `device`: each tensor itself when it is there already, else a
+ * copy, released after fn (the native graph keeps what it needs).
+ */
+export function withDataOn<T>(device: Device, data: (Tensor | null)[], fn: (moved: (Tensor | null)[]) => T): T {
+  const moved = data.map((t) => (t === null || t.device === device ? t : t.to(device)));
+  try {
+    return fn(moved);
+  } finally {
+    moved.forEach((m, i) => {
+      if (m !== data[i]) m?.dispose();
+    });
+  }
 }

@@ -7,8 +7,9 @@
 //                                                      Linear, Dropout, Linear, Dropout, Linear, Linear)
 //   'blip.vision_proj.*', 'blip.text_proj.*', 'blip.text_encoder.embeddings.position_ids'
 //                                                   -> ignored: BLIP_Pretrain parts the score never uses
+import type { Device } from '../api/dtype.js';
 import type { Tensor } from '../api/tensor.js';
-import { NativeModel, type LoadReport } from '../api/model.js';
+import { moveModels, NativeModel, type LoadReport } from '../api/model.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { TreeRewardError } from '../native/errors.js';
 import { BlipBackbone, type EncoderCallOptions } from './blip.js';
@@ -55,6 +56,16 @@ export class ImageRewardScorer {
     this.mean = options.mean ?? IMAGEREWARD_MEAN;
     this.std = options.std ?? IMAGEREWARD_STD;
     if (!(this.std > 0)) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a positive number for options.std but received ${this.std}`);
+  }
+
+  get device(): Device {
+    return this.blip.device;
+  }
+
+  /** Moves the backbone and the head to `device` in place (both or neither: see moveModels). */
+  to(device: Device): this {
+    moveModels([this.blip.model, this.head], device);
+    return this;
   }
 
   /** A scorer with an ImageReward checkpoint (converted to safetensors) loaded strictly. */

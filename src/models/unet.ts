@@ -4,6 +4,7 @@
 // train through autograd like any parameter: "<...>.attn1.to_q.lora_A.weight", "....lora_B.weight").
 import { full } from '../api/create.js';
 import { NativeModel } from '../api/model.js';
+import type { Device } from '../api/dtype.js';
 import { Tensor } from '../api/tensor.js';
 import { fmtShape } from '../api/validate.js';
 import { expected, TreeRewardError } from '../native/errors.js';
@@ -62,7 +63,8 @@ export class UNet extends NativeModel {
 
   /**
    * The noise prediction: sample (B, in_channels, h, w), timestep (B) (or one number / one-element tensor for
-   * the whole batch), encoderHiddenStates (B, M, cross_attention_dim) -> (B, out_channels, h, w).
+   * the whole batch), encoderHiddenStates (B, M, cross_attention_dim) -> (B, out_channels, h, w). sample and
+   * encoderHiddenStates live on the model's device (see to()); a timestep tensor may live on either.
    */
   forward(sample: Tensor, timestep: Tensor | number, encoderHiddenStates: Tensor, options: UNetCallOptions = {}): Tensor {
     const c = this.config;
@@ -75,7 +77,7 @@ export class UNet extends NativeModel {
     }
     const checkpointing = options.checkpointing ?? false;
     if (typeof checkpointing !== 'boolean') throw expected('a boolean', 'options.checkpointing', checkpointing);
-    const { t, made } = timesteps(timestep, B);
+    const { t, made } = timesteps(timestep, B, this.device);
     try {
       return this.call('forward', [x, t, ctx], { checkpointing })[0];
     } finally {
@@ -96,11 +98,11 @@ function checkLora(lora: LoraOptions): LoraOptions {
   return { rank, alpha, targets: [...new Set(targets)] };
 }
 
-/** The timestep as a float32 (B) tensor; `made` when this function created it. */
-function timesteps(timestep: Tensor | number, B: number): { t: Tensor; made: boolean } {
+/** The timestep as a float32 (B) tensor (a number becomes one on `device`); `made` when this function created it. */
+function timesteps(timestep: Tensor | number, B: number, device: Device): { t: Tensor; made: boolean } {
   if (typeof timestep === 'number') {
     if (!Number.isFinite(timestep)) throw expected('a finite number or a Tensor', 'timestep', timestep);
-    return { t: full([B], timestep), made: true };
+    return { t: full([B], timestep, { device }), made: true };
   }
   if (!(timestep instanceof Tensor)) throw expected('a number or a Tensor', 'timestep', timestep);
   if (timestep.isDisposed) throw new TreeRewardError('DISPOSED', 'Expected a live tensor for timestep but received one that was disposed');

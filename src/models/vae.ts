@@ -57,7 +57,7 @@ export class AutoencoderKL extends NativeModel {
     if (!(rng instanceof Rng)) throw expected('an Rng', 'rng', rng);
     const { mean, logvar } = this.#split(moments);
     const std = logvar.clamp(-30, 20).mul(0.5).exp();
-    const noise = rng.randn(mean.shape);
+    const noise = rng.randn(mean.shape, { device: mean.device });  // the same draw on either device
     const z = mean.add(std.mul(noise));
     for (const t of [mean, logvar, std, noise]) t.dispose();
     return z;

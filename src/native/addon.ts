@@ -70,6 +70,7 @@ export interface NativeBinding {
   modelCreate(kind: string, config: object, seed: number): NativeModelHandle;
   modelParameters(m: NativeModelHandle): [string, H][];
   modelCall(m: NativeModelHandle, method: string, inputs: Hn[], options: { checkpointing?: boolean }): Hn[];
+  modelTo(m: NativeModelHandle, device: string): void;
   modelDispose(m: NativeModelHandle): void;
   // ops
   add(a: H, b: H): H; sub(a: H, b: H): H; mul(a: H, b: H): H; div(a: H, b: H): H; pow(a: H, b: H): H;
@@ -108,7 +109,7 @@ const REQUIRED: (keyof NativeBinding)[] = [
   'clamp', 'dropout', 'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'linear', 'layerNorm', 'groupNorm', 'groupNormSilu', 'conv2d',
   'upsampleNearest2x', 'avgPool2d', 'reshape', 'permute', 'transpose', 'slice', 'expand', 'contiguous', 'concat', 'cast',
   'embedding', 'attention', 'attentionPlain', 'crossEntropy', 'mseLoss', 'addInplace', 'mulScalarInplace', 'fillInplace', 'sumOfSquares',
-  'adamwStep', 'sgdStep', 'modelKinds', 'modelCreate', 'modelParameters', 'modelCall', 'modelDispose',
+  'adamwStep', 'sgdStep', 'modelKinds', 'modelCreate', 'modelParameters', 'modelCall', 'modelTo', 'modelDispose',
 ];
 
 function candidates(): string[] {
