@@ -1,11 +1,13 @@
 // data-build.ts: `treereward data build --world --pairs N --out DIR [--seed S] [--size 64]
-// [--flip-rate 0.1] [--tie-band 0.02] [--json]`: builds a feedback dataset in the synthetic world with
-// every pair strategy (content re-captioning, style substitution, aesthetic pairs decided by simulated
-// experts) and stores it. Each chunk is stored in one transaction as it is made, with a key per slot:
+// [--flip-rate 0.1] [--tie-band 0.02] [--samples-from DIR [--samples-share 0.5]] [--json]`: builds a
+// feedback dataset in the synthetic world with every pair strategy (content re-captioning, style
+// substitution, aesthetic pairs decided by simulated experts; with --samples-from, a share of pairs
+// of that model's own samples, decided by the experts) and stores it. Each chunk is stored in one transaction as it is made, with a key per slot:
 // an interrupted build resumes where it stopped when run again with the same arguments.
 import type { Command } from 'commander';
 import { FeedbackStore } from '../data/store/feedback-store.js';
 import { worldPairChunks, dimensionQuotas } from '../data/strategies/build-world-pairs.js';
+import { openGenerator, parseGeneratorSpec, type OpenedGenerator } from '../eval/generator-spec.js';
 import { dataCommand, integer, nonEmpty, positiveInt, progressBar } from './data-options.js';
 
 interface BuildCliOptions {
@@ -16,6 +18,8 @@ interface BuildCliOptions {
   size: string;
   flipRate: string;
   tieBand: string;
+  samplesFrom?: string;
+  samplesShare: string;
   json?: boolean;
 }
 
@@ -36,6 +40,8 @@ export function register(program: Command): void {
     .option('--size <px>', 'image size', '64')
     .option('--flip-rate <p>', "simulated experts' disagreement rate", '0.1')
     .option('--tie-band <d>', 'judge score difference below which experts call a tie', '0.02')
+    .option('--samples-from <dir>', "a text-to-image model directory (e.g. assets/world-generator) whose own samples make a share of each dimension's pairs")
+    .option('--samples-share <x>', "share of each dimension's pairs from --samples-from", '0.5')
     .option('--json', 'print the report as one JSON document')
     .action(async (opts: BuildCliOptions) => {
       if (!opts.world) throw new Error('Expected --world (the synthetic world is the only dataset source) for data build but received no source');
@@ -44,6 +50,8 @@ export function register(program: Command): void {
       const size = positiveInt(opts.size, '--size');
       const flipRate = fraction(opts.flipRate, '--flip-rate');
       const tieBand = fraction(opts.tieBand, '--tie-band');
+      const samplesShare = fraction(opts.samplesShare, '--samples-share');
+      const sampler: OpenedGenerator | null = opts.samplesFrom !== undefined ? await openGenerator(parseGeneratorSpec(opts.samplesFrom, '--samples-from')) : null;
       const store = FeedbackStore.open(nonEmpty(opts.out, '--out'));
       const bar = progressBar('build world pairs', pairs);
       const t0 = Date.now();
@@ -55,6 +63,7 @@ export function register(program: Command): void {
       try {
         for await (const chunk of worldPairChunks({
           pairs, seed, size, expert: { flipRate, tieBand },
+          ...(sampler ? { samples: { generator: sampler.generator, share: samplesShare, generate: { size, ...sampler.options } } } : {}),
           skip: (key) => store.pairIdByKey(key) !== undefined,
           onProgress: (done) => bar.update(done),
           signal: stop.signal,
@@ -67,8 +76,9 @@ export function register(program: Command): void {
         process.off('SIGINT', onSigint);
         bar.stop();
         store.close();
+        sampler?.dispose();
       }
-      const report = { ok: true, out: opts.out, pairs, inserted, alreadyStored: pairs - inserted, duplicates, perDimension: dimensionQuotas(pairs), seed, seconds: (Date.now() - t0) / 1000 };
+      const report = { ok: true, out: opts.out, pairs, samplesFrom: opts.samplesFrom ?? null, samplesShare: sampler ? samplesShare : 0, inserted, alreadyStored: pairs - inserted, duplicates, perDimension: dimensionQuotas(pairs), seed, seconds: (Date.now() - t0) / 1000 };
       if (opts.json) console.log(JSON.stringify(report, null, 2));
       else console.log(`stored ${inserted} new world pairs in ${opts.out} (${pairs - inserted} already there), ${report.seconds.toFixed(1)} s`);
     });

@@ -302,10 +302,11 @@ export class FeedbackStore {
     for (const row of this.db.prepare(sql).iterate(...args)) yield toStoredPair(row as PairSelectRow);
   }
 
-  countPairs(options: { dimension?: DimensionName; labelled?: boolean; split?: Split } = {}): number {
+  countPairs(options: { dimension?: DimensionName; labelled?: boolean; split?: Split; strategy?: string } = {}): number {
     const where: string[] = [];
     const args: unknown[] = [];
     if (options.dimension !== undefined) { where.push('dimension = ?'); args.push(options.dimension); }
+    if (options.strategy !== undefined) { where.push('strategy = ?'); args.push(options.strategy); }
     if (options.labelled !== undefined) { where.push('labelled = ?'); args.push(options.labelled ? 1 : 0); }
     if (options.split !== undefined) { where.push('split = ?'); args.push(options.split); }
     const sql = `SELECT count(*) FROM pairs${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;

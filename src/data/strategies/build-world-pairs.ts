@@ -1,9 +1,10 @@
 // build-world-pairs.ts: a feedback dataset from the synthetic world with every strategy: content
 // re-captioning, style substitution, and the aesthetic sources decided by simulated experts, in equal
-// shares per dimension, on training prompts (never benchmark prompts). Each record carries a `key`
+// shares per dimension, on training prompts (never benchmark prompts); optionally a share of each
+// dimension's pairs from a text-to-image model's own samples, decided by the experts (model-samples.ts). Each record carries a `key`
 // naming its slot, so a rerun into the same store can skip what is already there.
 import { DIMENSIONS } from '../../api/interfaces.js';
-import type { Dimension, Generator } from '../../api/interfaces.js';
+import type { Dimension, GenerateOptions, Generator } from '../../api/interfaces.js';
 import { WorldGenerator } from '../../world/world-generator.js';
 import { SimulatedExpert } from '../../world/expert.js';
 import type { ExpertOptions } from '../../world/expert.js';
@@ -14,6 +15,7 @@ import type { PairVerifier, PreferencePair } from './types.js';
 import { styleSubstitutionPairs } from './style-substitution.js';
 import { contentRecaptionPairs } from './content-recaption.js';
 import { aestheticPairs, type AestheticDimension } from './aesthetic-pairs.js';
+import { modelSamplePairs } from './model-samples.js';
 
 export type WorldPair = PreferencePair & { key: string };
 
@@ -28,6 +30,11 @@ export interface BuildWorldPairsOptions {
   expert?: Omit<ExpertOptions, 'judges'>;
   /** Defaults to the world generator. */
   generator?: Generator;
+  /**
+   * A model whose own samples make `share` (in [0, 1]) of each dimension's pairs, first, keyed
+   * "world:<seed>:<dim>:samples:<i>"; the renderer's strategies make the rest.
+   */
+  samples?: { generator: Generator; share: number; generate?: GenerateOptions };
   /** Pairs per strategy call (and per chunk yielded). Defaults to 16. */
   chunk?: number;
   /** Skip slots whose key is already stored (resuming). */
@@ -61,9 +68,31 @@ export async function* worldPairChunks(options: BuildWorldPairsOptions): AsyncGe
     options.onProgress?.(done, options.pairs);
   };
   const skip = options.skip ?? (() => false);
+  const share = options.samples?.share ?? 0;
+  if (!(share >= 0 && share <= 1)) throw new Error(`Expected a number in [0, 1] for samples.share but received ${share}`);
   for (const dim of DIMENSIONS) {
     const quota = quotas[dim];
     let made = 0;
+    // The model's own samples: one pair per slot, every one decided by the experts.
+    const sampleQuota = options.samples ? Math.round(quota * share) : 0;
+    for (let start = 0; start < sampleQuota; start += chunk) {
+      if (options.signal?.aborted) throw new Error('Expected the build to run to the end but it was aborted (signal)');
+      const all = Array.from({ length: Math.min(chunk, sampleQuota - start) }, (_, k) => start + k);
+      const key = (i: number) => `world:${seed}:${dim}:samples:${i}`;
+      const slots = all.filter((i) => !skip(key(i)));
+      made += all.length - slots.length;
+      report(all.length - slots.length);
+      if (slots.length === 0) continue;
+      const seeds = slots.map((i) => deriveSeed(seed, `${dim}:samples:image:${i}`) & 0x7fffffff);
+      const { pairs } = await modelSamplePairs({
+        dimension: dim, generator: options.samples!.generator, generate: options.samples!.generate, annotator: expert,
+        prompts: slots.map((i) => trainingPrompt(dim, deriveSeed(seed, `${dim}:samples:prompt:${i}`))), seeds,
+      });
+      const keyed = pairs.map((p) => ({ ...p, key: key(slots[seeds.indexOf(p.seed)]!) }));
+      made += keyed.length;
+      report(keyed.length);
+      if (keyed.length > 0) yield keyed;
+    }
     // Content keeps drawing until it has found enough misaligned images (not every image is).
     const maxSlots = dim === 'content' ? 40 * quota + 40 : quota;
     for (let start = 0; made < quota && start < maxSlots; start += chunk) {

@@ -13,6 +13,8 @@ export interface DemoConfig {
   mode: DemoMode;
   /** Feedback pairs built by every strategy, split evenly over the six dimensions. */
   pairs: number;
+  /** Share of each dimension's pairs made from the shipped base generator's own samples (when it is shipped). */
+  samplesShare: number;
   /** Simulated experts' disagreement rate (data building and win / tie / loss). */
   flipRate: number;
   /** Judge score difference below which experts call a tie. */
@@ -51,15 +53,15 @@ const common = {
 
 export const DEMO_CONFIGS: Record<DemoMode, DemoConfig> = {
   quick: {
-    ...common, mode: 'quick', pairs: 360, variants: ['data-scale', 'tree'], trainingSeeds: 1,
+    ...common, mode: 'quick', pairs: 360, samplesShare: 0.25, variants: ['data-scale', 'tree'], trainingSeeds: 1,
     rewardSteps: 60, rewardBatch: 16, refl: { steps: 20, loraRank: 4, lambda: 0.05 }, evalPerDimension: 20, evalSeeds: 2,
   },
   default: {
-    ...common, mode: 'default', pairs: 2400, variants: ['data-scale', 'tree'], trainingSeeds: 1,
+    ...common, mode: 'default', pairs: 2400, samplesShare: 0.5, variants: ['data-scale', 'tree'], trainingSeeds: 1,
     rewardSteps: 500, rewardBatch: 16, refl: { steps: 200, loraRank: 4, lambda: 0.05 }, evalPerDimension: 20, evalSeeds: 3,
   },
   full: {
-    ...common, mode: 'full', pairs: 6000, variants: [...REWARD_VARIANTS], trainingSeeds: 3,
+    ...common, mode: 'full', pairs: 6000, samplesShare: 0.5, variants: [...REWARD_VARIANTS], trainingSeeds: 3,
     rewardSteps: 2000, rewardBatch: 16, refl: { steps: 1000, loraRank: 8, lambda: 0.05 }, evalPerDimension: 100, evalSeeds: 1,
   },
 };

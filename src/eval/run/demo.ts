@@ -33,7 +33,7 @@ export interface DemoOptions {
 /** The demo's stages in order. */
 export function demoRegistry(config: DemoConfig, seed: number, providers: DemoProviders): StageRegistry {
   return new StageRegistry()
-    .register(dataStage(config, seed))
+    .register(dataStage(config, seed, providers))
     .register(rewardStage(config, seed, providers))
     .register(reflStage(config, seed, providers))
     .register(evalStage(config, seed, providers))

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { FeedbackStore } from '../../../src/data/store/index.js';
+import { buildDiffusionModel, saveDiffusionModel } from '../../../src/diffusion/pipeline/model-dir.js';
+import { tinySpec } from '../../diffusion/tiny-model.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -32,6 +34,22 @@ describe('treereward data build --world', () => {
     expect(store.countPairs()).toBe(18);
     expect(store.dimensions().sort()).toEqual(['color', 'content', 'detail', 'layout', 'lighting', 'style']);
     store.close();
+  });
+
+  it('--samples-from makes a share of the pairs from a diffusion model directory\'s own samples', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'data-build-samples-'));
+    const modelDir = mkdtempSync(join(tmpdir(), 'data-build-model-'));
+    dirs.push(out, modelDir);
+    const model = buildDiffusionModel(tinySpec(), 0);
+    saveDiffusionModel(modelDir, model);
+    model.dispose();
+    const report = JSON.parse(await cli('data', 'build', '--world', '--pairs', '12', '--size', '16', '--out', out, '--seed', '1', '--samples-from', modelDir, '--samples-share', '0.5', '--json'));
+    expect(report).toMatchObject({ ok: true, inserted: 12, samplesFrom: modelDir, samplesShare: 0.5 });
+    const store = FeedbackStore.open(out);
+    expect(store.countPairs({ strategy: 'model-samples' })).toBe(6);
+    store.close();
+    await expect(cli('data', 'build', '--world', '--pairs', '6', '--out', out, '--samples-from', join(modelDir, 'nope'))).rejects.toThrow('Expected a diffusion model directory or world[:quality=Q] for --samples-from');
+    await expect(cli('data', 'build', '--world', '--pairs', '6', '--out', out, '--samples-from', modelDir, '--samples-share', '-1')).rejects.toThrow('Expected a number in [0, 1] for --samples-share but received "-1"');
   });
 
   it('checks its options', async () => {
