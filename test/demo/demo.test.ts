@@ -66,7 +66,10 @@ describe('treereward demo --quick', () => {
       expect(evaluation.generators.map((g) => [g.name, g.spec, !!g.standIn])).toEqual([['base', 'world:quality=0.5', true], ['tuned', 'world:quality=0.7', true]]);
       expect(lines.some((l) => l.includes('generators: stand-ins'))).toBe(true);
     } else {
-      // the shipped world base generator, tuned by ReFL with each reward
+      // the shipped world base generator: a quarter of each dimension's pairs are its own samples,
+      // and ReFL tunes it with each reward
+      const data = m.stages.find((x) => x.name === 'data')!.outputs as { samples: { share: number; pairs: number } | null };
+      expect(data.samples).toMatchObject({ share: 0.25, pairs: 90 });
       expect(s.refl).toBe('done');
       expect(evaluation.generators.map((g) => [g.name, !!g.standIn])).toEqual([['base', false], ['data-scale/seed-0', false], ['tree/seed-0', false]]);
     }

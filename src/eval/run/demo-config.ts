@@ -57,8 +57,8 @@ export const DEMO_CONFIGS: Record<DemoMode, DemoConfig> = {
     rewardSteps: 60, rewardBatch: 16, refl: { steps: 20, loraRank: 4, lambda: 0.05 }, evalPerDimension: 20, evalSeeds: 2,
   },
   default: {
-    ...common, mode: 'default', pairs: 2400, samplesShare: 0.5, variants: ['data-scale', 'tree'], trainingSeeds: 1,
-    rewardSteps: 500, rewardBatch: 16, refl: { steps: 200, loraRank: 4, lambda: 0.05 }, evalPerDimension: 20, evalSeeds: 3,
+    ...common, mode: 'default', pairs: 2400, samplesShare: 0.4, variants: ['data-scale', 'tree'], trainingSeeds: 1,
+    rewardSteps: 450, rewardBatch: 16, refl: { steps: 200, loraRank: 4, lambda: 0.05 }, evalPerDimension: 20, evalSeeds: 2,
   },
   full: {
     ...common, mode: 'full', pairs: 6000, samplesShare: 0.5, variants: [...REWARD_VARIANTS], trainingSeeds: 3,
