@@ -123,21 +123,23 @@ describe('treereward pretrain generator', () => {
 describe('treereward finetune generator', () => {
   it("trains the base on the renderer's best renders (the loss falls) and reports the change per dimension", async () => {
     const out = join(dir, 'tuned');
-    const r = await cli('finetune', 'generator', '--base', join(dir, 'full'), '--out', out, '--steps', '8', '--prompts', '8', '--candidates', '2', '--lr', '0.002',
+    const r = await cli('finetune', 'generator', '--base', join(dir, 'full'), '--out', out, '--steps', '24', '--prompts', '8', '--candidates', '2', '--lr', '0.002',
       '--batch', '8', '--sample-every', '0', '--acceptance-prompts', '1', '--held-out', '2', '--acceptance-steps', '2', '--json');
     expect(r.error).toBe('');
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ format: 'treereward-world-generator-finetune/1', prompts: 8, candidates: 2, lr: 0.002, trainTextEncoder: false, resumedFrom: 0 });
-    expect(report.command).toBe(`treereward finetune generator --base ${join(dir, 'full')} --out ${out} --steps 8 --prompts 8 --candidates 2 --lr 0.002 --batch 8 --seed 0`);
+    expect(report.command).toBe(`treereward finetune generator --base ${join(dir, 'full')} --out ${out} --steps 24 --prompts 8 --candidates 2 --lr 0.002 --batch 8 --seed 0`);
     expect(Object.keys(report.base.sha256)).toEqual(['model_index.json', 'text_encoder.safetensors', 'unet.safetensors', 'vae.safetensors']);
     expect(report.data.kept).toBeGreaterThanOrEqual(report.data.candidates);
     expect(report.acceptance.change.map((c: { dimension: string }) => c.dimension)).toEqual(['content', 'style', 'color', 'lighting', 'layout', 'detail', 'held-out content']);
     // the base's figures were measured with the same settings by the pretraining, so they are reused
     expect(report.acceptance.base).toEqual(JSON.parse(readFileSync(join(dir, 'full', 'acceptance.json'), 'utf8')));
     const losses = logLosses(out, 'finetune');
-    expect(losses).toHaveLength(8);
-    expect(mean(losses.slice(-3))).toBeLessThan(mean(losses.slice(0, 3)));
-    expect(existsSync(join(out, 'samples', 'finetune-step-000008.png'))).toBe(true);
+    expect(losses).toHaveLength(24);
+    // (v-prediction's loss at random timesteps is noisy step to step: compare the first and last quarters)
+    console.log(`finetune loss: first 6 ${mean(losses.slice(0, 6)).toFixed(4)}, last 6 ${mean(losses.slice(-6)).toFixed(4)}`);
+    expect(mean(losses.slice(-6))).toBeLessThan(mean(losses.slice(0, 6)));
+    expect(existsSync(join(out, 'samples', 'finetune-step-000024.png'))).toBe(true);
     loadPipeline(out);
   });
 });
