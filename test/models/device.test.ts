@@ -9,15 +9,7 @@ import {
 } from '../../src/index.js';
 import { native } from '../../src/native/addon.js';
 import { differences, TINY_CASES, zeroGrads, type Movable } from '../helpers/tiny-models.js';
-
-function errorOf(fn: () => unknown): TreeRewardError {
-  try {
-    fn();
-  } catch (e) {
-    return e as TreeRewardError;
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../helpers/error-of.js';
 
 /** Every parameter: its device, leaf-ness and requiresGrad, by name. */
 function paramStates(m: Movable): string[] {

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { DIFFUSION_PRESETS, memoryStats, readSafetensors, Rng, tensor, Tensor, TreeRewardError, UNet } from '../../src/index.js';
+import { DIFFUSION_PRESETS, memoryStats, readSafetensors, Rng, tensor, Tensor, UNet } from '../../src/index.js';
 import { expectClose } from '../helpers/gradcheck.js';
+import { errorOf } from '../helpers/error-of.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'torch');
 const tiny = DIFFUSION_PRESETS.tiny.unet;
@@ -31,15 +32,6 @@ function expectPeer(actual: Tensor, expected: Tensor, what: string, rtol = 1e-4)
   const want = expected.toArray();
   const scale = maxAbs(want);
   expectClose(actual.toArray(), want, rtol, 1e-5 * scale, what);
-}
-
-function errorOf(fn: () => unknown): TreeRewardError {
-  try {
-    fn();
-  } catch (e) {
-    return e as TreeRewardError;
-  }
-  throw new Error('expected an error');
 }
 
 function message(fn: () => unknown): string {
