@@ -54,7 +54,7 @@ const common = {
 export const DEMO_CONFIGS: Record<DemoMode, DemoConfig> = {
   quick: {
     ...common, mode: 'quick', pairs: 360, samplesShare: 0.25, variants: ['data-scale', 'tree'], trainingSeeds: 1,
-    rewardSteps: 60, rewardBatch: 16, refl: { steps: 20, loraRank: 4, lambda: 0.05 }, evalPerDimension: 20, evalSeeds: 2,
+    rewardSteps: 60, rewardBatch: 16, refl: { steps: 20, loraRank: 4, lambda: 0.05 }, evalPerDimension: 20, evalSeeds: 1,
   },
   default: {
     ...common, mode: 'default', pairs: 2400, samplesShare: 0.4, variants: ['data-scale', 'tree'], trainingSeeds: 1,
