@@ -1,11 +1,12 @@
 // generator-diagnostics.ts: how much a diffusion model directory reads its prompt, the figures in
 // assets/README.md ("why the base generator misses"):
-//   npx tsx bench/generator-diagnostics.ts [--model assets/world-generator] [--guidance 1,2,3] [--per-dim 6]
+//   npx tsx bench/generator-diagnostics.ts [--model assets/world-generator] [--guidance 1,2,3] [--per-dim 6] [--clip X]
 // 1. the UNet's noise prediction for one noisy latent under two different prompts: relative L2 change
 //    at t = 900, 500, 100; 2. the spread of sampled latents (guidance 1, 50 DDIM steps) against the
 //    VAE's latents of training renders (an epsilon UNet whose high-noise error blows up its x0
 //    estimate samples latents several times too spread, see generatorScheduler); 3. the mean RGB of a sample (guidance 1) per palette word and the empty
-//    prompt, two seeds; 4. the acceptance ratios per dimension at each guidance scale.
+//    prompt, two seeds; 4. the acceptance ratios per dimension at each guidance scale (with --clip, the
+//    sampler clamps its x0 estimate to [-X, X], diffusers' clip_sample).
 import { parseArgs } from 'node:util';
 
 import { noGrad, Rng, tensor, tidy } from '../src/index.js';
@@ -15,8 +16,10 @@ import { pretrainExample } from '../src/assets/generator-data.js';
 import { imagesToPixels } from '../src/diffusion/pipeline/rgb-images.js';
 import { sampleLatents } from '../src/diffusion/sampling/sample-latents.js';
 import { createScheduler } from '../src/diffusion/schedulers/index.js';
+import { sampleStd } from '../src/eval/stats.js';
 
-const { values } = parseArgs({ options: { model: { type: 'string', default: 'assets/world-generator' }, guidance: { type: 'string', default: '1,2,3' }, 'per-dim': { type: 'string', default: '6' } } });
+const { values } = parseArgs({ options: { model: { type: 'string', default: 'assets/world-generator' }, guidance: { type: 'string', default: '1,2,3' }, 'per-dim': { type: 'string', default: '6' }, clip: { type: 'string' } } });
+const clipSample = values.clip === undefined ? null : Number(values.clip);
 const model = loadDiffusionModel(values.model!);
 const { unet, textEncoder, tokenizer } = model.models;
 
@@ -32,13 +35,7 @@ for (const t of [900, 500, 100]) {
 }
 
 const pipeline = model.pipeline();
-const spread = (values: ArrayLike<number>) => {
-  let m = 0, q = 0;
-  for (let i = 0; i < values.length; i++) m += values[i];
-  m /= values.length;
-  for (let i = 0; i < values.length; i++) q += (values[i] - m) ** 2;
-  return Math.sqrt(q / values.length);
-};
+const spread = (t: { toArray(): ArrayLike<number> }) => sampleStd(Array.from(t.toArray()))!;
 const renders = Array.from({ length: 16 }, (_, i) => pretrainExample(777, i, pipeline.size));
 const pixels = imagesToPixels(renders.map((e) => e.image));
 const encoded = pipeline.encodePixels(pixels);
@@ -47,7 +44,7 @@ const sampled = await sampleLatents({
   unet, scheduler: createScheduler(model.spec.scheduler), cond, guidanceScale: 1, seeds: renders.map((_, i) => i + 1),
   latentShape: [encoded.shape[1], encoded.shape[2], encoded.shape[3]], steps: 50,
 });
-console.log(`latent std: VAE of training renders ${spread(encoded.toArray()).toFixed(3)}, sampled (${model.spec.scheduler.predictionType}) ${spread(sampled.toArray()).toFixed(3)}`);
+console.log(`latent std: VAE of training renders ${spread(encoded).toFixed(3)}, sampled (${model.spec.scheduler.predictionType}) ${spread(sampled).toFixed(3)}`);
 for (const t of [pixels, encoded, cond, sampled]) t.dispose();
 const prompts = ['a red star, warm palette', 'a red star, cool palette', 'a blue circle, monochrome palette', 'a green square, pastel palette', ''];
 const images = await pipeline.generate(prompts.flatMap((p) => [p, p]), prompts.flatMap(() => [1, 2]), { guidanceScale: 1 });
@@ -58,7 +55,7 @@ images.forEach((im, i) => {
 });
 
 for (const g of values.guidance!.split(',').map(Number)) {
-  const { report } = await measureAcceptance(pipeline, { perDimension: Number(values['per-dim']), heldOut: 0, generate: { guidanceScale: g, steps: 20 } });
-  console.log(`guidance ${g}: ${report.dimensions.map((d) => `${d.dimension} ${(100 * d.ratio).toFixed(1)}%`).join(', ')}`);
+  const { report } = await measureAcceptance(pipeline, { perDimension: Number(values['per-dim']), heldOut: 0, generate: { guidanceScale: g, steps: 20, scheduler: { clipSample } } });
+  console.log(`guidance ${g}${clipSample === null ? '' : `, x0 clamped to +-${clipSample}`}: ${report.dimensions.map((d) => `${d.dimension} ${(100 * d.ratio).toFixed(1)}%`).join(', ')}`);
 }
 model.dispose();

@@ -44,10 +44,10 @@ export type GeneratorPrediction = (typeof GENERATOR_PREDICTIONS)[number];
  *
  * The prediction is v (Salimans & Ho 2022), not eq. 1's epsilon: at this schedule's noisy end
  * (sqrt(abar) below 0.01) a small UNet's epsilon error is amplified a hundredfold into its x0 estimate,
- * and the first generator trained on epsilon (6000 steps) sampled latents of standard deviation 2.7
- * where its VAE's latents have 0.97: washed-out, oversaturated images that no judge recognised
- * (runs/diag in the second sitting's note; `npx tsx bench/generator-diagnostics.ts` prints the
- * sampled latents' spread). A v target stays on the data's scale at every timestep.
+ * and the first generator trained on epsilon (6000 steps) sampled latents of standard deviation 4.1
+ * where its VAE's latents have 0.97: oversaturated images that no judge recognised
+ * (`npx tsx bench/generator-diagnostics.ts --model DIR` prints both spreads; assets/README.md).
+ * A v target stays on the data's scale at every timestep.
  */
 export function generatorScheduler(prediction: GeneratorPrediction = 'v_prediction'): SchedulerConfigInput {
   return { kind: 'ddim', numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear', predictionType: prediction };

@@ -22,15 +22,16 @@ export function dataStage(config: DemoConfig, seed: number, providers?: DemoProv
     title: 'feedback pairs',
     async run(ctx) {
       const base = providers?.baseGenerator();
-      const sampler = base && !isMissing(base) && config.samplesShare > 0 ? await openGenerator(parseGeneratorSpec(base.spec)) : null;
-      if (sampler) ctx.log(`${Math.round(100 * config.samplesShare)}% of each dimension's pairs from ${base && !isMissing(base) ? base.source : ''}'s own samples`);
+      const shipped = base && !isMissing(base) && config.samplesShare > 0 ? base : null;
+      const sampler = shipped ? await openGenerator(parseGeneratorSpec(shipped.spec)) : null;
+      if (shipped) ctx.log(`${Math.round(100 * config.samplesShare)}% of each dimension's pairs from ${shipped.source}'s own samples`);
       const store = FeedbackStore.open(join(ctx.runDir, DATA_DIR));
       const bar = ctx.progress('pairs', config.pairs);
       let inserted = 0;
       try {
         for await (const chunk of worldPairChunks({
           pairs: config.pairs, seed, expert: { flipRate: config.flipRate, tieBand: config.tieBand },
-          ...(sampler ? { samples: { generator: sampler.generator, share: config.samplesShare } } : {}),
+          ...(sampler ? { samples: { generator: sampler.generator, share: config.samplesShare, generate: sampler.options } } : {}),
           skip: (key) => store.pairIdByKey(key) !== undefined,
           onProgress: (done) => bar.update(done),
           signal: ctx.signal,
