@@ -1,8 +1,9 @@
 // vec_avx512.h: AVX-512 pieces shared by the fast CPU kernels: a vectorised exp, and mac(), a small
 // matrix multiply-accumulate C (I x W) (+)= A (I x K) @ B (K x W) whose B rows are a few vectors
 // wide (W <= 16 * kMacMaxVectors, any W: the last vector is masked) and whose A is read by scalar
-// broadcasts with any strides, so that a transposed operand needs no copy. Compiled only when the
-// target has AVX-512 (TR_HAVE_AVX512); the callers keep their plain loops for the other targets.
+// broadcasts with any strides, so that a transposed operand needs no copy; with AVX512-BF16, mac_bf16(),
+// the same on bf16 pairs (vdpbf16ps). Compiled only when the target has AVX-512 (TR_HAVE_AVX512);
+// the callers keep their plain loops for the other targets.
 #pragma once
 #include <cstdint>
 
@@ -10,9 +11,11 @@
 #define TR_HAVE_AVX512 1
 #include <immintrin.h>
 
-// GCC 12's own intrinsics trip -Wmaybe-uninitialized on their internal _mm512_undefined_ps (GCC bug 105593).
+// GCC 12's own intrinsics trip -Wmaybe-uninitialized (and, inlined in some callers, -Wuninitialized) on their
+// internal _mm512_undefined_ps (GCC bug 105593).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace tr::vec {
@@ -202,6 +205,104 @@ inline void mac(float* C, int64_t ldc, const float* A, int64_t a_si, int64_t a_s
     }
   }
 }
+
+#ifdef __AVX512BF16__
+// ---- bfloat16 products: vdpbf16ps, float32 sums ---------------------------------------------------
+// A word holds two bf16 values, the first in its low half: the pair layout vdpbf16ps reads, which
+// multiplies word by word and adds both products to a float32 lane.
+
+// The 16 x 16 block of words in r transposed in registers (lane j of r[i] to lane i of r[j]); shuffles only, bit-exact.
+inline void transpose16_words(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+  }
+}
+
+// mac() in bf16: C (I x W) (+)= A (I x 2K) @ B (2K x W) over K pairs, the sums in float32. A's pair (i, k)
+// is the word A[i * a_si + k * a_sk] (read by broadcasts); B is K rows of W words (row stride ldb), word
+// (k, w) = (B(2k, w), B(2k + 1, w)). Same blocking as mac(): RI rows by NV vectors in registers.
+template <int RI, int NV>
+inline void mac_bf16_block(float* C, int64_t ldc, const uint32_t* A, int64_t a_si, int64_t a_sk, const uint32_t* B, int64_t ldb,
+                           int64_t K, __mmask16 tail, bool accumulate) {
+  __m512 acc[RI][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < RI; ++i)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v)
+      acc[i][v] = accumulate ? _mm512_maskz_loadu_ps(v == NV - 1 ? tail : 0xffff, C + i * ldc + 16 * v) : _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    const uint32_t* b = B + k * ldb;
+    const uint32_t* a = A + k * a_sk;
+    __m512bh bv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v)
+      bv[v] = (__m512bh)(v == NV - 1 ? _mm512_maskz_loadu_epi32(tail, b + 16 * v) : _mm512_loadu_si512(b + 16 * v));
+#pragma GCC unroll 16
+    for (int i = 0; i < RI; ++i) {
+      __m512bh ai = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[i * a_si]));
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], ai, bv[v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < RI; ++i)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(C + i * ldc + 16 * v, v == NV - 1 ? tail : 0xffff, acc[i][v]);
+}
+
+template <int R, int NV>
+inline void mac_bf16_rest(int64_t r, float* C, int64_t ldc, const uint32_t* A, int64_t a_si, int64_t a_sk, const uint32_t* B,
+                          int64_t ldb, int64_t K, __mmask16 tail, bool accumulate) {
+  if constexpr (R > 0) {
+    if (r == R) mac_bf16_block<R, NV>(C, ldc, A, a_si, a_sk, B, ldb, K, tail, accumulate);
+    else mac_bf16_rest<R - 1, NV>(r, C, ldc, A, a_si, a_sk, B, ldb, K, tail, accumulate);
+  }
+}
+
+template <int NV>
+inline void mac_bf16_rows(float* C, int64_t ldc, const uint32_t* A, int64_t a_si, int64_t a_sk, const uint32_t* B, int64_t ldb,
+                          int64_t I, int64_t K, __mmask16 tail, bool accumulate) {
+  constexpr int RI = rows_for(NV);
+  int64_t i = 0;
+  for (; i + RI <= I; i += RI) mac_bf16_block<RI, NV>(C + i * ldc, ldc, A + i * a_si, a_si, a_sk, B, ldb, K, tail, accumulate);
+  if (i < I) mac_bf16_rest<RI - 1, NV>(I - i, C + i * ldc, ldc, A + i * a_si, a_si, a_sk, B, ldb, K, tail, accumulate);
+}
+
+inline void mac_bf16(float* C, int64_t ldc, const uint32_t* A, int64_t a_si, int64_t a_sk, const uint32_t* B, int64_t ldb, int64_t I,
+                     int64_t K, int64_t W, bool accumulate) {
+  for (int64_t w0 = 0; w0 < W; w0 += 16 * kMacMaxVectors) {
+    int64_t w = W - w0 < 16 * kMacMaxVectors ? W - w0 : 16 * kMacMaxVectors;
+    int nv = static_cast<int>((w + 15) / 16);
+    __mmask16 tail = lanes(w - 16 * (nv - 1));
+    float* c = C + w0;
+    const uint32_t* b = B + w0;
+    switch (nv) {
+      case 1: mac_bf16_rows<1>(c, ldc, A, a_si, a_sk, b, ldb, I, K, tail, accumulate); break;
+      case 2: mac_bf16_rows<2>(c, ldc, A, a_si, a_sk, b, ldb, I, K, tail, accumulate); break;
+      case 3: mac_bf16_rows<3>(c, ldc, A, a_si, a_sk, b, ldb, I, K, tail, accumulate); break;
+      default: mac_bf16_rows<4>(c, ldc, A, a_si, a_sk, b, ldb, I, K, tail, accumulate); break;
+    }
+  }
+}
+#endif  // __AVX512BF16__
 
 }  // namespace tr::vec
 #endif

@@ -1,5 +1,6 @@
 // flash-attention.test.ts: the fused attention against the plain composition (the reference),
-// forward and every gradient, on odd sizes and head dims, with masks; and its memory bound.
+// forward and every gradient, on odd sizes and head dims, with masks; and its memory bound, in float32
+// and bf16. (bf16 against float32 on odd sizes, with masks: test/kernels/bf16.test.ts.)
 import { describe, expect, it } from 'vitest';
 
 import { F, memoryStats, resetPeakMemory, Rng, tensor, tidy } from '../../src/index.js';
@@ -50,22 +51,45 @@ describe('fused attention', () => {
     });
   });
 
-  it('keeps memory linear: at 4096 tokens forward+backward needs < 16 MB beyond inputs, outputs and gradients; at 16384 < 32 MB', () => {
-    for (const [S, D, limit] of [[4096, 40, 16], [16384, 16, 32]] as const) {
-      tidy(() => {
-        const rng = new Rng(9);
-        const q = rng.randn([1, 1, S, D]).requiresGrad_(), k = rng.randn([1, 1, S, D]).requiresGrad_(), v = rng.randn([1, 1, S, D]).requiresGrad_();
-        const g = rng.randn([1, 1, S, D]);
-        const base = memoryStats().liveBytes;
-        resetPeakMemory();
-        const o = F.attention(q, k, v);
-        o.backward(g);
-        const peak = memoryStats().peakBytes - base;
-        const io = 4 * (S * D * 4); // output + dq + dk + dv
-        const extra = (peak - io) / (1024 * 1024);
-        expect(extra, `extra MB at ${S} tokens`).toBeLessThan(limit);
+  it('bf16 with a causal mask (-inf above the diagonal) matches float32 on the same inputs', () => {
+    tidy(() => {
+      const S = 150, D = 40, rng = new Rng(10);
+      const m = new Float32Array(S * S);
+      for (let i = 0; i < S; i++) for (let j = i + 1; j < S; j++) m[i * S + j] = -Infinity;
+      const inputs = [0, 1, 2].map(() => rng.randn([1, 2, S, D]).to('bfloat16'));
+      const w = rng.randn([1, 2, S, D]).to('bfloat16');
+      const run = (dtype: 'float32' | 'bfloat16'): Float32Array[] => {
+        const [q, k, v] = inputs.map((t) => t.to(dtype).detach().requiresGrad_());
+        const o = F.attention(q, k, v, { mask: tensor(m, [S, S]).to(dtype) });
+        o.backward(w.to(dtype));
+        return [o, q.grad!, k.grad!, v.grad!].map((t) => Float32Array.from(t.toArray()));
+      };
+      const bf = run('bfloat16'), f32 = run('float32');
+      ['output', 'dq', 'dk', 'dv'].forEach((name, i) => {
+        const largest = f32[i].reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+        expectClose(bf[i], f32[i], 0, 0.006 * largest, `bf16 causal ${name}`);  // the bound of bf16.test.ts for attention
       });
-    }
+    });
+  });
+
+  it('keeps memory linear: at 4096 tokens forward+backward needs < 16 MB beyond inputs, outputs and gradients; at 16384 < 32 MB (float32 and bf16)', () => {
+    for (const dtype of ['float32', 'bfloat16'] as const)
+      for (const [S, D, limit] of [[4096, 40, 16], [16384, 16, 32]] as const) {
+        tidy(() => {
+          const rng = new Rng(9);
+          const make = () => rng.randn([1, 1, S, D]).to(dtype).requiresGrad_();
+          const q = make(), k = make(), v = make();
+          const g = rng.randn([1, 1, S, D]).to(dtype);
+          const base = memoryStats().liveBytes;
+          resetPeakMemory();
+          const o = F.attention(q, k, v);
+          o.backward(g);
+          const peak = memoryStats().peakBytes - base;
+          const io = 4 * (S * D * (dtype === 'float32' ? 4 : 2)); // output + dq + dk + dv
+          const extra = (peak - io) / (1024 * 1024);
+          expect(extra, `extra MB at ${S} tokens, ${dtype}`).toBeLessThan(limit);
+        });
+      }
   });
 });
 
