@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import {
-  AutoencoderKL, BlipBackbone, memoryStats, noGrad, numThreads, readSafetensors, resetPeakMemory, setNumThreads, TreeHeads, UNet, resolveTree, type Tensor,
+  AutoencoderKL, BlipBackbone, memoryStats, noGrad, numThreads, readSafetensors, resetPeakMemory, setNumThreads, tidy, TreeHeads, UNet, resolveTree, type Tensor,
 } from '../src/index.js';
 import { PYTHON, TorchPeer } from './peer.js';
 import { fmt, summarize, type Summary } from './stats.js';
@@ -135,11 +135,9 @@ async function main(): Promise<void> {
           ref = Math.max(ref, Math.abs(theirs[i]));
         }
         const runFwd = () => noGrad(() => part.forward().dispose());
-        const runFb = () => {
-          const out = part.forward();
-          out.sum().backward();
-          out.dispose();
-        };
+        // tidy, as a training step is written (src/refl, src/reward): the graph's intermediates are
+        // released at the end of the step, not when V8's collector gets to their wrappers.
+        const runFb = () => tidy(() => part.forward().sum().backward());
         for (let k = 0; k < 2; k++) {
           runFwd();
           runFb();

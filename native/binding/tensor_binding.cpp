@@ -3,6 +3,7 @@
 
 #include "binding/binding.h"
 #include "core/device.h"
+#include "core/host_cache.h"
 #include "core/thread_pool.h"
 #include "cpu/gemm.h"
 #ifdef TR_HAVE_CUDA
@@ -160,7 +161,8 @@ TR_EXPORT(setGradEnabled) {
 }
 
 // ---- machine and memory ----
-// memoryStats(device = "cpu"): live tensor bytes; on cuda also the caching allocator's figures.
+// memoryStats(device = "cpu"): live tensor bytes and the caching allocator's figures (core/host_cache on
+// the cpu, native/cuda/device.cu on cuda).
 TR_EXPORT(memoryStats) {
   Device d = device_arg(info, 0);
   MemoryStats s = memory_stats(d);
@@ -169,6 +171,13 @@ TR_EXPORT(memoryStats) {
   o.Set("liveBytes", Napi::Number::New(env, static_cast<double>(s.live_bytes)));
   o.Set("peakBytes", Napi::Number::New(env, static_cast<double>(s.peak_bytes)));
   o.Set("liveBuffers", Napi::Number::New(env, static_cast<double>(s.live_buffers)));
+  if (d == Device::CPU) {
+    HostCacheStats h = host_cache_stats();
+    o.Set("cachedBytes", Napi::Number::New(env, static_cast<double>(h.cached_bytes)));
+    o.Set("cacheCapBytes", Napi::Number::New(env, static_cast<double>(h.cap_bytes)));
+    o.Set("mallocs", Napi::Number::New(env, static_cast<double>(h.mallocs)));
+    o.Set("cacheHits", Napi::Number::New(env, static_cast<double>(h.cache_hits)));
+  }
 #ifdef TR_HAVE_CUDA
   if (d == Device::CUDA) {
     CudaMemoryStats c = cuda_memory_stats();
@@ -180,6 +189,15 @@ TR_EXPORT(memoryStats) {
   }
 #endif
   return o;
+}
+// emptyCache(device = "cpu"): gives the caching allocator's freed blocks back (to the C library, or the driver).
+TR_EXPORT(emptyCache) {
+  Device d = device_arg(info, 0);
+  if (d == Device::CPU) host_empty_cache();
+#ifdef TR_HAVE_CUDA
+  else cuda_empty_cache();
+#endif
+  return info.Env().Undefined();
 }
 TR_EXPORT(resetPeakMemory) {
   reset_peak(device_arg(info, 0));

@@ -1,4 +1,5 @@
-// storage.cpp: aligned host allocation and the device-memory hooks of native/cuda.
+// storage.cpp: host allocation (through the caching allocator of core/host_cache) and the device-memory
+// hooks of native/cuda.
 #include "core/storage.h"
 
 #include <cstdlib>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/host_cache.h"
 
 namespace tr {
 
@@ -46,7 +48,7 @@ Storage::Storage(size_t bytes, Device device, bool zero) : bytes_(bytes), device
     static const double phys = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
     if (phys > 0 && static_cast<double>(n) > phys)
       fail(ErrorCode::OUT_OF_MEMORY, "Could not allocate ", bytes, " bytes of host memory (the machine has ", static_cast<int64_t>(phys), " bytes)");
-    data_ = std::aligned_alloc(64, n);
+    data_ = host_alloc(n);
     if (!data_) fail(ErrorCode::OUT_OF_MEMORY, "Could not allocate ", bytes, " bytes of host memory");
     if (zero) std::memset(data_, 0, n);
   } else {
@@ -57,7 +59,7 @@ Storage::Storage(size_t bytes, Device device, bool zero) : bytes_(bytes), device
 }
 
 Storage::~Storage() {
-  if (device_ == Device::CPU) std::free(data_);
+  if (device_ == Device::CPU) host_free(data_, bytes_ == 0 ? 64 : (bytes_ + 63) / 64 * 64);
   else cuda_free(data_);
   g_counters[static_cast<int>(device_)].add(-static_cast<int64_t>(bytes_));
 }

@@ -11,13 +11,19 @@ export interface MemoryStats {
   liveBuffers: number;
   /** cuda only: bytes of the caching allocator's blocks that live tensors hold (sizes rounded up to its buckets). */
   allocatedBytes?: number;
-  /** cuda only: bytes of freed blocks the caching allocator keeps for reuse. */
+  /**
+   * Bytes of freed blocks the caching allocator keeps for reuse (not in liveBytes, not reported to V8).
+   * On the cpu only blocks of 128 KiB or more are cached, up to cacheCapBytes (TREEREWARD_CPU_CACHE_MB;
+   * TREEREWARD_CPU_CACHE=0 turns the cache off).
+   */
   cachedBytes?: number;
+  /** cpu only: the most bytes the cache keeps. */
+  cacheCapBytes?: number;
   /** cuda only: allocatedBytes + cachedBytes, what the allocator holds from the driver. */
   reservedBytes?: number;
-  /** cuda only: cudaMalloc calls so far (flat over a training loop once the cache is warm). */
+  /** Allocations the cache could not serve (cudaMalloc calls; on the cpu, C library calls for blocks of 128 KiB or more): flat over a training loop once the cache is warm. */
   mallocs?: number;
-  /** cuda only: allocations served from the cache. */
+  /** Allocations served from the cache. */
   cacheHits?: number;
 }
 
@@ -28,6 +34,10 @@ export function memoryStats(device: Device = 'cpu'): MemoryStats {
 /** V8's total of externally allocated memory, which includes every native tensor byte (it drives V8's GC pressure). */
 export function v8ExternalMemory(): number {
   return native().v8ExternalMemory();
+}
+/** Gives the caching allocator's freed blocks back to the system (cpu) or the driver (cuda). Defaults to "cpu". */
+export function emptyCache(device: Device = 'cpu'): void {
+  native().emptyCache(checkDevice(device));
 }
 /** Resets the peak of memoryStats(device). Defaults to "cpu". */
 export function resetPeakMemory(device: Device = 'cpu'): void {

@@ -60,6 +60,7 @@ export interface NativeBinding {
   };
   v8ExternalMemory(): number;
   resetPeakMemory(device?: string): void;
+  emptyCache(device?: string): void;
   numThreads(): number;
   setNumThreads(n: number): void;
   hasCuda(): boolean;
@@ -103,7 +104,7 @@ export interface NativeBinding {
 const REQUIRED: (keyof NativeBinding)[] = [
   'empty', 'zeros', 'full', 'arange', 'randn', 'rand', 'fromArray', 'toArray', 'rawBits', 'item', 'shape', 'dtype', 'device',
   'isContiguous', 'isAlive', 'dispose', 'clone', 'toDevice', 'copyInto', 'requiresGrad', 'setRequiresGrad', 'grad', 'setGrad',
-  'isLeaf', 'gradFnName', 'detach', 'backward', 'gradEnabled', 'setGradEnabled', 'customOp', 'memoryStats', 'resetPeakMemory',
+  'isLeaf', 'gradFnName', 'detach', 'backward', 'gradEnabled', 'setGradEnabled', 'customOp', 'memoryStats', 'resetPeakMemory', 'emptyCache',
   'v8ExternalMemory', 'numThreads', 'setNumThreads', 'hasCuda', 'buildInfo', 'supports', 'add', 'sub', 'mul', 'div', 'pow', 'addScalar', 'mulScalar',
   'powScalar', 'rdivScalar', 'neg', 'exp', 'log', 'sqrt', 'abs', 'tanh', 'sigmoid', 'logSigmoid', 'relu', 'gelu', 'silu', 'geglu',
   'clamp', 'dropout', 'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'linear', 'layerNorm', 'groupNorm', 'groupNormSilu', 'conv2d',
