@@ -220,6 +220,11 @@ TR_EXPORT(buildInfo) {
   o.Set("cudaCompiled", Napi::Boolean::New(info.Env(), false));
 #endif
   o.Set("cudaDevice", Napi::String::New(info.Env(), cuda_device_name()));
+#ifdef TR_HAVE_OPENMP
+  o.Set("threading", Napi::String::New(info.Env(), "openmp"));
+#else
+  o.Set("threading", Napi::String::New(info.Env(), "pool"));
+#endif
 #ifdef TR_HAVE_CUDA
   o.Set("cudaGemm", Napi::String::New(info.Env(), cuda_gemm_backend()));
 #endif

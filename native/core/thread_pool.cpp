@@ -1,4 +1,12 @@
-// thread_pool.cpp: persistent workers; the calling thread takes a share of every parallel_for.
+// thread_pool.cpp: the workers of parallel_for; the calling thread takes a share of every call.
+//
+// Built with OpenMP (TR_HAVE_OPENMP, the default where the compiler has it), parallel_for runs as an
+// OpenMP parallel region: the same GNU OpenMP runtime and the same threads as oneDNN's (Debian's
+// oneDNN runs on libgomp). With a pool of our own beside it, every oneDNN call left its OpenMP worker
+// spinning (GOMP_SPINCOUNT) while our pool woke its own worker for the next kernel: three busy threads
+// on two cores, and a sixth of a model step spent in libgomp's spin loop. One runtime hands the next
+// kernel to the thread that is still spinning. Without OpenMP, the persistent pool below serves.
+// Either way the split of [0, n) into chunks is fixed by (n, grain, threads), not by timing.
 #include "core/thread_pool.h"
 
 #include <algorithm>
@@ -10,6 +18,10 @@
 #include <thread>
 #include <vector>
 
+#ifdef TR_HAVE_OPENMP
+#include <omp.h>
+#endif
+
 #ifdef TR_HAVE_CBLAS
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 #endif
@@ -17,6 +29,7 @@ extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 namespace tr {
 namespace {
 
+#ifndef TR_HAVE_OPENMP
 thread_local bool tl_in_worker = false;
 
 class Pool {
@@ -103,6 +116,7 @@ class Pool {
   bool stopping_ = false;
   std::exception_ptr error_;
 };
+#endif
 
 int default_threads() {
   if (const char* env = std::getenv("TREEREWARD_THREADS")) {
@@ -113,6 +127,19 @@ int default_threads() {
   return hw > 0 ? static_cast<int>(hw) : 1;
 }
 
+#ifdef TR_HAVE_OPENMP
+std::atomic<int>& omp_threads() {
+  static std::atomic<int> n{[] {
+    int t = default_threads();
+    omp_set_num_threads(t);  // oneDNN's regions take the same count
+#ifdef TR_HAVE_CBLAS
+    if (openblas_set_num_threads) openblas_set_num_threads(t);  // BLAS is called from one thread
+#endif
+    return t;
+  }()};
+  return n;
+}
+#else
 Pool& pool() {
   static Pool* p = [] {
     int n = default_threads();
@@ -124,9 +151,48 @@ Pool& pool() {
   }();
   return *p;
 }
+#endif
 
 }  // namespace
 
+#ifdef TR_HAVE_OPENMP
+int num_threads() { return omp_threads().load(); }
+
+void set_num_threads(int n) {
+  if (n < 1) n = 1;
+  omp_threads().store(n);
+  omp_set_num_threads(n);
+#ifdef TR_HAVE_CBLAS
+  if (openblas_set_num_threads) openblas_set_num_threads(n);
+#endif
+}
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  int threads = omp_in_parallel() ? 1 : num_threads();
+  int64_t chunks = std::min<int64_t>(threads, (n + grain - 1) / grain);
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  int64_t per = (n + chunks - 1) / chunks;
+  std::exception_ptr error;
+  std::mutex error_mutex;
+#pragma omp parallel for schedule(static, 1) num_threads(static_cast<int>(chunks))
+  for (int64_t c = 0; c < chunks; ++c) {
+    int64_t b = c * per, e = std::min<int64_t>(n, b + per);
+    if (b >= e) continue;
+    try {
+      fn(b, e);
+    } catch (...) {  // an exception must not leave the region: the first one is rethrown below
+      std::lock_guard<std::mutex> lk(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+#else
 int num_threads() { return pool().size(); }
 
 void set_num_threads(int n) {
@@ -152,5 +218,6 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
     if (b < e) fn(b, e);
   });
 }
+#endif
 
 }  // namespace tr

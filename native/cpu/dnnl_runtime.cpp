@@ -6,6 +6,9 @@
 // this machine). Our own thread pool runs right after, so each oneDNN call would steal a core from
 // the next kernel for milliseconds. libgomp reads its wait policy once, when it is loaded; loading
 // oneDNN (and with it libgomp) ourselves lets us set a short spin first, unless the user set one.
+// Builds with OpenMP (the default, native/core/thread_pool.cpp) load libgomp with the addon itself and
+// run parallel_for on the same threads: src/native/addon.ts sets the spin before loading the addon, and
+// the setenv below only matters to builds without OpenMP.
 #include "cpu/dnnl_runtime.h"
 
 #include <cstdlib>

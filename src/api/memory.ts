@@ -54,7 +54,11 @@ export function setNumThreads(n: number): void {
 export function hasCuda(): boolean {
   return native().hasCuda();
 }
-/** cudaGemm ("cublas" or "tiled") is there in builds with CUDA. */
-export function buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; cudaGemm?: string } {
+/**
+ * cudaGemm ("cublas" or "tiled") is there in builds with CUDA. threading: "openmp" when parallel_for runs
+ * on GNU OpenMP, the runtime oneDNN's threads use (the build's default where the compiler has it),
+ * "pool" for the addon's own pool.
+ */
+export function buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; threading: 'openmp' | 'pool'; cudaGemm?: string } {
   return native().buildInfo();
 }

@@ -64,7 +64,7 @@ export interface NativeBinding {
   numThreads(): number;
   setNumThreads(n: number): void;
   hasCuda(): boolean;
-  buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; cudaGemm?: string };
+  buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; threading: "openmp" | "pool"; cudaGemm?: string };
   supports(op: string, dtype: NativeDType, device: string): boolean;
   // models
   modelKinds(): string[];
@@ -133,6 +133,9 @@ export function native(): NativeBinding {
   if (!found) {
     throw new TreeRewardError('NATIVE_LOAD', `Expected the native addon at one of ${tried.join(', ')} but found none; run \`npm install\` (or \`npm run build:native\`)`);
   }
+  // GNU OpenMP (parallel_for's and oneDNN's threads) reads its wait policy once, when the addon loads
+  // it: a short spin after each parallel region, unless the user chose one (native/core/thread_pool.cpp).
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.GOMP_SPINCOUNT = '10000';
   const mod = require(found) as NativeBinding;
   const missing = REQUIRED.filter((k) => typeof (mod as unknown as Record<string, unknown>)[k] !== 'function');
   if (missing.length) {

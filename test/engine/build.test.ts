@@ -16,6 +16,8 @@ describe('build', () => {
     expect(native().supports('Add', 'float32', 'cuda')).toBe(buildInfo().cudaCompiled);
     expect(() => native().supports('Nope', 'float32', 'cpu')).toThrow('Expected an op name for supports but received "Nope"');
     expect(typeof hasCuda()).toBe('boolean');
+    // this machine's compiler has OpenMP: parallel_for shares oneDNN's GNU OpenMP threads
+    expect(buildInfo().threading).toBe('openmp');
   });
 
   it('results do not depend on the thread count', () => {
