@@ -1,0 +1,83 @@
+// flash_attention_impl.h: what the files of the fused CPU attention share (internal to native/cpu/flash_attention*.cpp):
+// the sizes, the mask's strides, the backward's work split and the forward and backward of each implementation.
+// q (B, H, Sq, D), k and v (B, H, Skv, D), the output like q, the log-sum-exp (B, H, Sq); all contiguous.
+//   flash_attention.cpp        the op: checks, dispatch, autograd record, bf16 <-> f32 copies
+//   flash_attention_plain.cpp  the plain loops (float32, float64): the reference, and the work split
+//   flash_attention_f32.cpp    namespace fast: float32 on AVX-512
+//   flash_attention_bf16.cpp   namespace fast16: bf16 products (vdpbf16ps) on AVX512-BF16
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "cpu/kernel_util.h"
+#include "cpu/vec_avx512.h"
+
+#if defined(TR_HAVE_AVX512) && defined(__AVX512BF16__)
+#define TR_HAVE_BF16_DOT 1
+#endif
+
+namespace tr::attn {
+
+struct Dims {
+  int64_t B, H, Sq, Skv, D;
+};
+
+// Strides of a mask broadcast to (B, H, Sq, Skv); all zero when there is no mask.
+struct MaskView {
+  const void* base = nullptr;
+  int64_t sb = 0, sh = 0, sq = 0, sk = 0;
+  bool bf16 = false;  // bf16 elements (only on the bf16 path), else the compute type
+};
+
+// The backward's work split: the (batch-head, key tile) pairs, bh-major, in one contiguous run per
+// thread ("chunk"). body(chunk, bh, kt0, kt1, dq) runs key tiles [kt0, kt1) of batch-head bh and adds
+// their dQ contributions to dq (Sq x D, row-major): the batch-head's rows of dQ itself when the chunk
+// runs all of its key tiles (no other chunk touches them), else a zeroed buffer that is added to dQ
+// after all chunks, in chunk order. So the result depends on the thread count but not on timing.
+// T is float or double.
+template <typename T>
+void over_key_tiles(const Dims& n, int64_t ktiles, T* dQ, const std::function<void(int64_t, int64_t, int64_t, int64_t, T*)>& body);
+
+// The plain loops, T float or double: O and LSE from Q, K, V; dQ, dK, dV from dO and what the forward saved.
+template <typename T>
+void flash_forward(T* O, T* LSE, const T* Q, const T* K, const T* V, const Dims& n, T scale, const MaskView& mv);
+template <typename T>
+void flash_backward(T* dQ, T* dK, T* dV, const T* dO, const T* Q, const T* K, const T* V, const T* O, const T* LSE,
+                    const Dims& n, T scale, const MaskView& mv);
+
+#ifdef TR_HAVE_AVX512
+// The fast path (float32, AVX-512). Its tiles: kQ queries along the vector lanes; key tiles as even as
+// the sequence allows, at most kKmax keys (77 keys make one tile of 77, not 64 + 13).
+namespace fast {
+constexpr int64_t kQ = 64;
+constexpr int64_t kKmax = 128;
+
+inline int64_t round16(int64_t x) { return (x + 15) / 16 * 16; }
+
+struct KeyTiles {
+  int64_t count, size;  // tile t covers keys [t * size, min(Skv, (t + 1) * size))
+};
+inline KeyTiles key_tiles(int64_t Skv) {
+  int64_t count = (Skv + kKmax - 1) / kKmax;
+  return {count, (Skv + count - 1) / count};
+}
+
+void flash_forward(float* O, float* LSE, const float* Q, const float* K, const float* V, const Dims& n, float scale,
+                   const MaskView& mv);
+void flash_backward(float* dQ, float* dK, float* dV, const float* dO, const float* Q, const float* K, const float* V, const float* O,
+                    const float* LSE, const Dims& n, float scale, const MaskView& mv);
+}  // namespace fast
+#endif
+
+#ifdef TR_HAVE_BF16_DOT
+// The bf16 path (AVX512-BF16): bf16 q, k, v, dO and O (uint16_t), float32 log-sum-exp; dQ float32
+// (summed in over_key_tiles' fixed order, rounded by the caller), dK and dV bf16.
+namespace fast16 {
+void flash_forward(uint16_t* O, float* LSE, const uint16_t* Q, const uint16_t* K, const uint16_t* V, const Dims& n, float scale,
+                   const MaskView& mv);
+void flash_backward(float* dQ, uint16_t* dK, uint16_t* dV, const uint16_t* dO, const uint16_t* Q, const uint16_t* K, const uint16_t* V,
+                    const uint16_t* O, const float* LSE, const Dims& n, float scale, const MaskView& mv);
+}  // namespace fast16
+#endif
+
+}  // namespace tr::attn
