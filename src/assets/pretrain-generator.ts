@@ -60,6 +60,8 @@ export interface PretrainGeneratorOptions {
   unetLr?: number;
   /** The VAE's KL weight beta. Defaults to 1e-6. */
   klWeight?: number;
+  /** The VAE's high-frequency weight gamma (src/diffusion/train/vae-loss.ts). Defaults to 0 (off). */
+  vaeHighFrequencyWeight?: number;
   /** Defaults to 0.1. */
   captionDropRate?: number;
   /** Defaults to 100. */
@@ -92,6 +94,8 @@ interface RunSettings {
   vaeLr: number;
   unetLr: number;
   klWeight: number;
+  /** Present only when above 0, so runs from before it existed still resume. */
+  vaeHighFrequencyWeight?: number;
   captionDropRate: number;
 }
 
@@ -106,7 +110,7 @@ export interface GeneratorRunJson {
   scenes: number;
   heldOutCombos: string[];
   parameters: { unet: number; vae: number; textEncoder: number };
-  vae: StageSummary & { lr: number; klWeight: number; scalingFactor: number };
+  vae: StageSummary & { lr: number; klWeight: number; highFrequencyWeight?: number; scalingFactor: number };
   unet: StageSummary & { lr: number; captionDropRate: number };
   /** Summed step time of both stages (over resumed runs too), seconds. */
   trainingSeconds: number;
@@ -190,6 +194,7 @@ export async function pretrainGenerator(options: PretrainGeneratorOptions): Prom
     format: 'treereward-generator-run/1', configName, config, seed: options.seed ?? 0, batch: options.batch ?? 16, vaeBatch: options.vaeBatch ?? options.batch ?? 16, scenes: options.scenes ?? 50000,
     vaeSteps: options.vaeSteps, unetSteps: options.unetSteps, vaeLr: options.vaeLr ?? 1e-3, unetLr: options.unetLr ?? 3e-4,
     klWeight: options.klWeight ?? 1e-6, captionDropRate: options.captionDropRate ?? 0.1,
+    ...(options.vaeHighFrequencyWeight ? { vaeHighFrequencyWeight: options.vaeHighFrequencyWeight } : {}),
   };
   for (const k of ['vaeSteps', 'unetSteps', 'batch', 'vaeBatch', 'scenes'] as const) {
     if (!Number.isInteger(settings[k]) || settings[k] < 1) throw new TreeRewardError('INVALID_ARGUMENT', `Expected a positive integer for ${k} but received ${settings[k]}`);
@@ -225,6 +230,7 @@ export async function pretrainGenerator(options: PretrainGeneratorOptions): Prom
     };
     await trainInSegments((signal, onStep) => trainVae(vae, data, {
       steps: settings.vaeSteps, batchSize: settings.vaeBatch, learningRate: settings.vaeLr, warmupSteps: warmup(settings.vaeSteps), klWeight: settings.klWeight,
+      highFrequencyWeight: settings.vaeHighFrequencyWeight ?? 0,
       seed, checkpointDir: dirs.vae, checkpointEvery: every, resume: true, signal, onProgress: record('vae', onStep),
     }), sampleEvery, vaeSheet, options.signal);
     const vaeJson = path.join(out, 'vae.json');
@@ -275,7 +281,7 @@ export async function pretrainGenerator(options: PretrainGeneratorOptions): Prom
       format: 'treereward-world-generator/1', configName, config, command: options.command ?? '', seed, batch, vaeBatch: settings.vaeBatch, scenes: settings.scenes,
       heldOutCombos: HELD_OUT_COMBOS.map((c) => `${c.color} ${c.shape}`),
       parameters: { unet: parameterCount(trained.models.unet), vae: parameterCount(trained.models.vae), textEncoder: parameterCount(trained.models.textEncoder) },
-      vae: { ...vaeSummary, lr: settings.vaeLr, klWeight: settings.klWeight, scalingFactor },
+      vae: { ...vaeSummary, lr: settings.vaeLr, klWeight: settings.klWeight, ...(settings.vaeHighFrequencyWeight ? { highFrequencyWeight: settings.vaeHighFrequencyWeight } : {}), scalingFactor },
       unet: { ...unetSummary, lr: settings.unetLr, captionDropRate: settings.captionDropRate },
       trainingSeconds: vaeSummary.seconds + unetSummary.seconds, wallSeconds: (Date.now() - t0) / 1000,
       machine: machineDescription(), codeVersion: codeVersion(), files, acceptance,

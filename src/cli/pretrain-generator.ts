@@ -39,6 +39,7 @@ interface PretrainOptions extends CommonOptions {
   scenes: string;
   vaeLr?: string;
   unetLr?: string;
+  vaeHfWeight?: string;
 }
 
 interface FinetuneOptions extends CommonOptions {
@@ -164,6 +165,7 @@ export function register(program: Command): void {
     .option('--scenes <n>', 'distinct training scenes, cycled through', '50000')
     .option('--vae-lr <x>', 'peak learning rate of the VAE (defaults to 1e-3)')
     .option('--unet-lr <x>', 'peak learning rate of the UNet and text encoder (defaults to 3e-4)')
+    .option('--vae-hf-weight <x>', "weight of the VAE's high-frequency term, an L1 on each channel's Laplacian (default 0: pixel MSE + KL only)")
     .action(async (opts: PretrainOptions) => {
       const c = parsedCommon(opts);
       const o = {
@@ -175,10 +177,12 @@ export function register(program: Command): void {
         scenes: positiveInt(opts.scenes, '--scenes'),
         vaeLr: opts.vaeLr === undefined ? undefined : positiveNumber(opts.vaeLr, '--vae-lr'),
         unetLr: opts.unetLr === undefined ? undefined : positiveNumber(opts.unetLr, '--unet-lr'),
+        vaeHighFrequencyWeight: opts.vaeHfWeight === undefined ? undefined : positiveNumber(opts.vaeHfWeight, '--vae-hf-weight'),
       };
       const command = ['treereward', 'pretrain', 'generator', '--out', quote(nonEmpty(opts.out, '--out')), '--config', quote(o.config),
         '--vae-steps', String(o.vaeSteps), '--vae-batch', String(o.vaeBatch), '--unet-steps', String(o.unetSteps), '--scenes', String(o.scenes),
-        ...(o.vaeLr ? ['--vae-lr', String(o.vaeLr)] : []), ...(o.unetLr ? ['--unet-lr', String(o.unetLr)] : []), ...canonicalTail(c)].join(' ');
+        ...(o.vaeLr ? ['--vae-lr', String(o.vaeLr)] : []), ...(o.unetLr ? ['--unet-lr', String(o.unetLr)] : []),
+        ...(o.vaeHighFrequencyWeight ? ['--vae-hf-weight', String(o.vaeHighFrequencyWeight)] : []), ...canonicalTail(c)].join(' ');
       const report = await withProgress(opts.json ?? false, { vae: o.vaeSteps, unet: o.unetSteps }, (h) => pretrainGenerator({ ...o, command, ...h }));
       if (opts.json) console.log(JSON.stringify(report, null, 2));
       else printPretrain(report);

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { Rng, TreeRewardError, readSafetensors, type RgbImage, type Tensor } from '../../src/index.js';
+import { Rng, TreeRewardError, readSafetensors, tensor, type RgbImage, type Tensor } from '../../src/index.js';
 import { buildDiffusionModel } from '../../src/diffusion/pipeline/model-dir.js';
 import { createScheduler } from '../../src/diffusion/schedulers/index.js';
 import { IdentityVae } from '../../src/diffusion/tiny/identity-vae.js';
 import {
   DataOrder, diffusionLoss, imageTextDataset, latestTrainingCheckpoint, listTrainingCheckpoints, readCheckpointState, trainDiffusion, trainVae,
-  uniformTimesteps, vaeLoss, type ImageTextDataset,
+  laplacian, uniformTimesteps, vaeLoss, type ImageTextDataset,
 } from '../../src/diffusion/train/index.js';
 import type { NoisePredictor } from '../../src/diffusion/types.js';
 import { tinySpec } from './tiny-model.js';
@@ -75,6 +75,37 @@ describe('the losses', () => {
     const px = Array.from(batch.pixels.toArray());
     expect(kl.item()).toBeCloseTo(px.reduce((a, v) => a + (v * v + Math.exp(-30) - 1 + 30) / 2, 0) / px.length, 4);
     expect(loss.item()).toBeCloseTo(reconstruction.item() + 0.5 * kl.item(), 5);
+  });
+
+  it('the high-frequency term is an L1 on each channel\'s Laplacian, zero for a perfect reconstruction', () => {
+    // laplacian against the 5-point stencil by hand (zero padding), on a 2-channel 4x5 image
+    const vals = Array.from({ length: 2 * 4 * 5 }, (_, i) => Math.sin(i * 1.7) * 3);
+    const x = tensor(vals, [1, 2, 4, 5]);
+    const lap = laplacian(x).toArray();
+    const at = (c: number, y: number, z: number) => (y < 0 || y >= 4 || z < 0 || z >= 5 ? 0 : vals[c * 20 + y * 5 + z]);
+    for (let c = 0; c < 2; c++)
+      for (let y = 0; y < 4; y++)
+        for (let z = 0; z < 5; z++)
+          expect(lap[c * 20 + y * 5 + z]).toBeCloseTo(at(c, y - 1, z) + at(c, y + 1, z) + at(c, y, z - 1) + at(c, y, z + 1) - 4 * at(c, y, z), 4);
+    // the identity VAE reconstructs exactly: the term is 0 and the loss is unchanged by gamma
+    const vae = new IdentityVae();
+    const batch = dataset.batch([2]);
+    const plain = vaeLoss(vae, batch.pixels, new Rng(0), 0.5);
+    const hf = vaeLoss(vae, batch.pixels, new Rng(0), 0.5, 3);
+    expect(plain.highFrequency).toBeUndefined();
+    expect(hf.highFrequency!.item()).toBeLessThan(1e-5);
+    expect(hf.loss.item()).toBeCloseTo(plain.loss.item(), 4);
+    // a reconstruction at half the contrast costs gamma * mean |lap(x / 2) - lap(x)| = gamma / 2 * mean |lap(x)|
+    class HalfVae extends IdentityVae {
+      override decode(latents: Tensor): Tensor {
+        return latents.mul(0.5);
+      }
+    }
+    const half = vaeLoss(new HalfVae(), batch.pixels, new Rng(0), 0.5, 3);
+    const lapX = Array.from(laplacian(batch.pixels).toArray());
+    const expectedHf = lapX.reduce((a, v) => a + Math.abs(v) / 2, 0) / lapX.length;
+    expect(half.highFrequency!.item()).toBeCloseTo(expectedHf, 4);
+    expect(half.loss.item()).toBeCloseTo(half.reconstruction.item() + 0.5 * half.kl.item() + 3 * expectedHf, 4);
   });
 });
 
