@@ -119,6 +119,9 @@ Tensor embedding(const Tensor& weight, const Tensor& indices);  // weight (V, D)
 // q, k, v, the output and the log-sum-exp); attention_plain composes matmul + softmax (the reference).
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale);
 Tensor attention_plain(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale);
+// The same on token tensors: q (B, Nq, C), k/v (B, Nk, C), C = heads * D -> (B, Nq, C), the heads split and
+// merged without copies on the cpu (one autograd node; the composed split, attention and merge elsewhere).
+Tensor attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, int64_t heads, const Tensor& mask, double scale);
 // logits (N, C); targets int32 (N) with values in [0, C) or ignore_index; mean over counted rows.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index);
 Tensor mse_loss(const Tensor& a, const Tensor& b);  // mean squared error

@@ -3,7 +3,7 @@
 // every product in vec::mac_bf16 (vdpbf16ps: bf16 pairs along the reduction dimension, float32 sums) on
 // q, k, v, dO as stored (no float32 copies; the record saves them, the bf16 output and the float32
 // log-sum-exp). Operands are packed into pairs, 32-bit words ("words" below), once per tile or per
-// batch-head (odd lengths padded with a zero):
+// batch-head (odd lengths padded with a zero), read from rows with any stride (Rows: strided views in place):
 //   forward:  St = K_j Q_i^T      (pairs along D: K_j per batch-head, Q_i^T per query tile)
 //             Ot += V_j^T P^T     (pairs of keys: V^T per batch-head, P^T as the softmax writes it)
 //   backward: St = K_j Q_i^T, dPt = V_j dO_i^T   (pairs along D: K_j, V_j per key tile, Q^T, dO^T per batch-head)
@@ -138,10 +138,10 @@ float scale_and_mask(float* St, float scale, const MaskView& mv, int64_t bh, int
 
 // One query tile [q0, q0 + rq) of one batch-head: O rows (bf16) and their log-sum-exp. Kw: the batch-head's
 // keys as words along D (Skv x pairs(D)); Vtw: its V^T as words along the keys (D x ldv).
-void forward_tile(uint16_t* O, float* LSE, const uint16_t* Q, const uint32_t* Kw, const uint32_t* Vtw, int64_t ldv, const Dims& n,
+void forward_tile(const Rows16& O, float* LSE, const CRows16& Q, const uint32_t* Kw, const uint32_t* Vtw, int64_t ldv, const Dims& n,
                   float scale, const MaskView& mv, int64_t bh, int64_t q0, uint32_t* Qw, float* St, uint32_t* Pw, float* Ot, float* Or) {
   int64_t rq = std::min(kQ, n.Sq - q0), W = round16(rq), nv = W / 16, D = n.D, Dw = pairs(D);
-  words_of_rows_t(Qw, kQ, Q + (bh * n.Sq + q0) * D, D, rq, D);
+  words_of_rows_t(Qw, kQ, Q.row(bh, q0), Q.ld, rq, D);
   for (int64_t d = 0; d < D; ++d) std::memset(Ot + d * kQ, 0, sizeof(float) * W);
   const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   __m512 m[kQ / 16], l[kQ / 16];
@@ -183,16 +183,16 @@ void forward_tile(uint16_t* O, float* LSE, const uint16_t* Q, const uint32_t* Kw
       int64_t dd = std::min<int64_t>(16, D - d0);
       transpose16(Or + r0 * D + d0, D, Ot + d0 * kQ + r0, kQ, dd, std::min<int64_t>(16, rq - r0), lanes(dd));
     }
-  uint16_t* Ob = O + (bh * n.Sq + q0) * D;
+  uint16_t* Ob = O.row(bh, q0);
   for (int64_t r = 0; r < rq; ++r) {
     __m512 inv = _mm512_set1_ps(ll[r] > 0 ? 1.0f / ll[r] : std::numeric_limits<float>::quiet_NaN());
     for (int64_t d = 0; d < D; d += 16)
-      vec::store16(Ob + r * D + d, _mm512_mul_ps(vec::load16(Or + r * D + d, lanes(D - d)), inv), lanes(D - d));
+      vec::store16(Ob + r * O.ld + d, _mm512_mul_ps(vec::load16(Or + r * D + d, lanes(D - d)), inv), lanes(D - d));
   }
 }
 }  // namespace
 
-void flash_forward(uint16_t* O, float* LSE, const uint16_t* Q, const uint16_t* K, const uint16_t* V, const Dims& n, float scale,
+void flash_forward(const Rows16& O, float* LSE, const CRows16& Q, const CRows16& K, const CRows16& V, const Dims& n, float scale,
                    const MaskView& mv) {
   int64_t qtiles = (n.Sq + kQ - 1) / kQ, D = n.D, Dw = pairs(D), ldv = pairs(n.Skv);
   parallel_for(n.B * n.H * qtiles, 1, [&](int64_t begin, int64_t end) {
@@ -203,8 +203,8 @@ void flash_forward(uint16_t* O, float* LSE, const uint16_t* Q, const uint16_t* K
     for (int64_t job = begin; job < end; ++job) {
       int64_t bh = job / qtiles;
       if (bh != packed) {
-        words_of_rows(Kw.data(), Dw, K + bh * n.Skv * D, D, n.Skv, D);
-        words_of_row_pairs_t(Vtw.data(), ldv, V + bh * n.Skv * D, D, n.Skv, D);
+        words_of_rows(Kw.data(), Dw, K.head(bh), K.ld, n.Skv, D);
+        words_of_row_pairs_t(Vtw.data(), ldv, V.head(bh), V.ld, n.Skv, D);
         packed = bh;
       }
       forward_tile(O, LSE, Q, Kw.data(), Vtw.data(), ldv, n, scale, mv, bh, (job % qtiles) * kQ, Qw.data(), St.data(), Pw.data(),
@@ -214,8 +214,8 @@ void flash_forward(uint16_t* O, float* LSE, const uint16_t* Q, const uint16_t* K
 }
 
 // dQ float32 (summed in over_key_tiles' fixed order, rounded by the caller); dK, dV bf16.
-void flash_backward(float* dQ, uint16_t* dK, uint16_t* dV, const uint16_t* dO, const uint16_t* Q, const uint16_t* K, const uint16_t* V,
-                    const uint16_t* O, const float* LSE, const Dims& n, float scale, const MaskView& mv) {
+void flash_backward(const Rows<float>& dQ, const Rows16& dK, const Rows16& dV, const CRows16& dO, const CRows16& Q, const CRows16& K,
+                    const CRows16& V, const CRows16& O, const float* LSE, const Dims& n, float scale, const MaskView& mv) {
   KeyTiles kt = key_tiles(n.Skv);
   int64_t D = n.D, Dw = pairs(D), qtiles = (n.Sq + kQ - 1) / kQ;
   // Per chunk, for the batch-head it runs, per query tile: Q^T and dO^T as words along D (Dw x kQ: the
@@ -226,7 +226,7 @@ void flash_backward(float* dQ, uint16_t* dK, uint16_t* dV, const uint16_t* dO, c
   int64_t per_chunk = qtiles * (2 * tile_t + 2 * tile_p + tile_f + 2 * kQ);
   std::vector<Tensor> packs;
   for (int t = 0; t < num_threads(); ++t) packs.push_back(empty({per_chunk}, DType::F32));
-  over_key_tiles<float>(n, kt.count, dQ, [&](int64_t chunk, int64_t bh, int64_t kt0, int64_t kt1, float* dq) {
+  over_key_tiles<float>(n, kt.count, dQ, [&](int64_t chunk, int64_t bh, int64_t kt0, int64_t kt1, float* dq, int64_t ldq) {
     float* dqt = packs[chunk].data<float>();
     float* lse_p = dqt + qtiles * tile_f;
     float* delta_p = lse_p + qtiles * kQ;
@@ -237,16 +237,18 @@ void flash_backward(float* dQ, uint16_t* dK, uint16_t* dV, const uint16_t* dO, c
     std::memset(dqt, 0, sizeof(float) * qtiles * tile_f);
     for (int64_t qt = 0; qt < qtiles; ++qt) {
       int64_t q0 = qt * kQ, rq = std::min(kQ, n.Sq - q0), row = bh * n.Sq + q0;
-      words_of_rows_t(Qt_all + qt * tile_t, kQ, Q + row * D, D, rq, D);
-      words_of_rows_t(dOt_all + qt * tile_t, kQ, dO + row * D, D, rq, D);
-      words_of_row_pairs(Qp_all + qt * tile_p, D, Q + row * D, D, rq, D, kQ / 2);
-      words_of_row_pairs(dOp_all + qt * tile_p, D, dO + row * D, D, rq, D, kQ / 2);
+      const uint16_t* Qi = Q.row(bh, q0);
+      const uint16_t* dOi = dO.row(bh, q0);
+      words_of_rows_t(Qt_all + qt * tile_t, kQ, Qi, Q.ld, rq, D);
+      words_of_rows_t(dOt_all + qt * tile_t, kQ, dOi, dO.ld, rq, D);
+      words_of_row_pairs(Qp_all + qt * tile_p, D, Qi, Q.ld, rq, D, kQ / 2);
+      words_of_row_pairs(dOp_all + qt * tile_p, D, dOi, dO.ld, rq, D, kQ / 2);
       for (int64_t r = 0; r < kQ; ++r) {
         __m512 dl = _mm512_setzero_ps();
         if (r < rq)
           for (int64_t d = 0; d < D; d += 16) {
             __mmask16 m = lanes(D - d);
-            dl = _mm512_fmadd_ps(vec::load16(dO + (row + r) * D + d, m), vec::load16(O + (row + r) * D + d, m), dl);
+            dl = _mm512_fmadd_ps(vec::load16(dOi + r * dO.ld + d, m), vec::load16(O.row(bh, q0 + r) + d, m), dl);
           }
         delta_p[qt * kQ + r] = _mm512_reduce_add_ps(dl);
         lse_p[qt * kQ + r] = r < rq ? LSE[row + r] * kLog2e : std::numeric_limits<float>::infinity();
@@ -271,10 +273,10 @@ void flash_backward(float* dQ, uint16_t* dK, uint16_t* dV, const uint16_t* dO, c
     uint32_t* Ktw = Vw + kw;
     const __m512 scv = _mm512_set1_ps(scale);
     for (int64_t j = kt0; j < kt1; ++j) {
-      int64_t k0 = j * kt.size, rk = std::min(kt.size, n.Skv - k0), row = bh * n.Skv + k0;
-      words_of_rows(Kw, Dw, K + row * D, D, rk, D);
-      words_of_rows(Vw, Dw, V + row * D, D, rk, D);
-      words_of_row_pairs_t(Ktw, kKmax / 2, K + row * D, D, rk, D);
+      int64_t k0 = j * kt.size, rk = std::min(kt.size, n.Skv - k0);
+      words_of_rows(Kw, Dw, K.row(bh, k0), K.ld, rk, D);
+      words_of_rows(Vw, Dw, V.row(bh, k0), V.ld, rk, D);
+      words_of_row_pairs_t(Ktw, kKmax / 2, K.row(bh, k0), K.ld, rk, D);
       std::memset(dKf, 0, sizeof(float) * rk * D);
       std::memset(dVf, 0, sizeof(float) * rk * D);
       for (int64_t qt = 0; qt < qtiles; ++qt) {
@@ -311,17 +313,18 @@ void flash_backward(float* dQ, uint16_t* dK, uint16_t* dV, const uint16_t* dO, c
         mac_bf16(dKf, D, dSr, kQ / 2, 1, Qp_all + qt * tile_p, D, rk, W / 2, D, true);
         mac_bf16(dqt + qt * tile_f, kQ, Ktw, kKmax / 2, 1, dSw, kQ, D, pairs(rk), W, true);
       }
-      for (int64_t i = 0; i < rk * D; i += 16) {
-        vec::store16(dK + row * D + i, vec::load16(dKf + i, lanes(rk * D - i)), lanes(rk * D - i));
-        vec::store16(dV + row * D + i, vec::load16(dVf + i, lanes(rk * D - i)), lanes(rk * D - i));
-      }
+      for (int64_t r = 0; r < rk; ++r)
+        for (int64_t d = 0; d < D; d += 16) {
+          vec::store16(dK.row(bh, k0 + r) + d, vec::load16(dKf + r * D + d, lanes(D - d)), lanes(D - d));
+          vec::store16(dV.row(bh, k0 + r) + d, vec::load16(dVf + r * D + d, lanes(D - d)), lanes(D - d));
+        }
     }
     for (int64_t qt = 0; qt < qtiles; ++qt) {
       int64_t q0 = qt * kQ, rq = std::min(kQ, n.Sq - q0);
       for (int64_t d0 = 0; d0 < D; d0 += 16)
         for (int64_t r0 = 0; r0 < rq; r0 += 16) {
           int64_t dd = std::min<int64_t>(16, D - d0);
-          transpose16(dq + (q0 + r0) * D + d0, D, dqt + qt * tile_f + d0 * kQ + r0, kQ, dd, std::min<int64_t>(16, rq - r0), lanes(dd), 1.0f, true);
+          transpose16(dq + (q0 + r0) * ldq + d0, ldq, dqt + qt * tile_f + d0 * kQ + r0, kQ, dd, std::min<int64_t>(16, rq - r0), lanes(dd), 1.0f, true);
         }
     }
   });

@@ -1,6 +1,7 @@
 // flash_attention_impl.h: what the files of the fused CPU attention share (internal to native/cpu/flash_attention*.cpp):
 // the sizes, the mask's strides, the backward's work split and the forward and backward of each implementation.
-// q (B, H, Sq, D), k and v (B, H, Skv, D), the output like q, the log-sum-exp (B, H, Sq); all contiguous.
+// q (B, H, Sq, D), k and v (B, H, Skv, D), the output like q: each with any strides for batch, head and row,
+// D contiguous (Rows); the log-sum-exp (B, H, Sq) contiguous.
 //   flash_attention.cpp        the op: checks, dispatch, autograd record, bf16 <-> f32 copies
 //   flash_attention_plain.cpp  the plain loops (float32, float64): the reference, and the work split
 //   flash_attention_f32.cpp    namespace fast: float32 on AVX-512
@@ -29,21 +30,35 @@ struct MaskView {
   bool bf16 = false;  // bf16 elements (only on the bf16 path), else the compute type
 };
 
+// The rows of a (B, H, S, D) operand whose D is contiguous: row s of batch-head bh = b H + h starts at
+// base + b sb + h sh + s ld. So a (B, S, H, D) buffer seen as (B, H, S, D) (the models' head split)
+// is read and written in place; a contiguous tensor has sb = H S D, sh = S D, ld = D.
+template <typename T>
+struct Rows {
+  T* base = nullptr;
+  int64_t sb = 0, sh = 0, ld = 0, H = 1;
+  T* head(int64_t bh) const { return base + (bh / H) * sb + (bh % H) * sh; }  // row 0 of batch-head bh
+  T* row(int64_t bh, int64_t s) const { return head(bh) + s * ld; }
+};
+
 // The backward's work split: the (batch-head, key tile) pairs, bh-major, in one contiguous run per
 // thread ("chunk"). body(chunk, bh, kt0, kt1, dq) runs key tiles [kt0, kt1) of batch-head bh and adds
-// their dQ contributions to dq (Sq x D, row-major): the batch-head's rows of dQ itself when the chunk
+// their dQ contributions to dq (Sq x D, row stride ldq): the batch-head's rows of dQ itself when the chunk
 // runs all of its key tiles (no other chunk touches them), else a zeroed buffer that is added to dQ
-// after all chunks, in chunk order. So the result depends on the thread count but not on timing.
+// after all chunks (ldq = D), in chunk order. So the result depends on the thread count but not on timing.
 // T is float or double.
 template <typename T>
-void over_key_tiles(const Dims& n, int64_t ktiles, T* dQ, const std::function<void(int64_t, int64_t, int64_t, int64_t, T*)>& body);
+void over_key_tiles(const Dims& n, int64_t ktiles, const Rows<T>& dQ,
+                    const std::function<void(int64_t, int64_t, int64_t, int64_t, T*, int64_t)>& body);
 
 // The plain loops, T float or double: O and LSE from Q, K, V; dQ, dK, dV from dO and what the forward saved.
 template <typename T>
-void flash_forward(T* O, T* LSE, const T* Q, const T* K, const T* V, const Dims& n, T scale, const MaskView& mv);
+void flash_forward(const Rows<T>& O, T* LSE, const Rows<const T>& Q, const Rows<const T>& K, const Rows<const T>& V, const Dims& n,
+                   T scale, const MaskView& mv);
 template <typename T>
-void flash_backward(T* dQ, T* dK, T* dV, const T* dO, const T* Q, const T* K, const T* V, const T* O, const T* LSE,
-                    const Dims& n, T scale, const MaskView& mv);
+void flash_backward(const Rows<T>& dQ, const Rows<T>& dK, const Rows<T>& dV, const Rows<const T>& dO, const Rows<const T>& Q,
+                    const Rows<const T>& K, const Rows<const T>& V, const Rows<const T>& O, const T* LSE, const Dims& n, T scale,
+                    const MaskView& mv);
 
 #ifdef TR_HAVE_AVX512
 // The fast path (float32, AVX-512). Its tiles: kQ queries along the vector lanes; key tiles as even as
@@ -62,10 +77,12 @@ inline KeyTiles key_tiles(int64_t Skv) {
   return {count, (Skv + count - 1) / count};
 }
 
-void flash_forward(float* O, float* LSE, const float* Q, const float* K, const float* V, const Dims& n, float scale,
+using RowsF = Rows<float>;
+using CRowsF = Rows<const float>;
+void flash_forward(const RowsF& O, float* LSE, const CRowsF& Q, const CRowsF& K, const CRowsF& V, const Dims& n, float scale,
                    const MaskView& mv);
-void flash_backward(float* dQ, float* dK, float* dV, const float* dO, const float* Q, const float* K, const float* V, const float* O,
-                    const float* LSE, const Dims& n, float scale, const MaskView& mv);
+void flash_backward(const RowsF& dQ, const RowsF& dK, const RowsF& dV, const CRowsF& dO, const CRowsF& Q, const CRowsF& K,
+                    const CRowsF& V, const CRowsF& O, const float* LSE, const Dims& n, float scale, const MaskView& mv);
 }  // namespace fast
 #endif
 
@@ -73,10 +90,12 @@ void flash_backward(float* dQ, float* dK, float* dV, const float* dO, const floa
 // The bf16 path (AVX512-BF16): bf16 q, k, v, dO and O (uint16_t), float32 log-sum-exp; dQ float32
 // (summed in over_key_tiles' fixed order, rounded by the caller), dK and dV bf16.
 namespace fast16 {
-void flash_forward(uint16_t* O, float* LSE, const uint16_t* Q, const uint16_t* K, const uint16_t* V, const Dims& n, float scale,
+using Rows16 = Rows<uint16_t>;
+using CRows16 = Rows<const uint16_t>;
+void flash_forward(const Rows16& O, float* LSE, const CRows16& Q, const CRows16& K, const CRows16& V, const Dims& n, float scale,
                    const MaskView& mv);
-void flash_backward(float* dQ, uint16_t* dK, uint16_t* dV, const uint16_t* dO, const uint16_t* Q, const uint16_t* K, const uint16_t* V,
-                    const uint16_t* O, const float* LSE, const Dims& n, float scale, const MaskView& mv);
+void flash_backward(const Rows<float>& dQ, const Rows16& dK, const Rows16& dV, const CRows16& dO, const CRows16& Q, const CRows16& K,
+                    const CRows16& V, const CRows16& O, const float* LSE, const Dims& n, float scale, const MaskView& mv);
 }  // namespace fast16
 #endif
 

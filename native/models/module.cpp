@@ -122,14 +122,11 @@ Embedding::Embedding(int64_t vocab, int64_t dim, Init& init) { weight = &param("
 Tensor Embedding::forward(const Tensor& ids) const { return embedding(*weight, ids); }
 
 Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t heads, const Tensor& mask) {
-  int64_t B = q.shape()[0], Nq = q.shape()[1], C = q.shape()[2], Nk = k.shape()[1];
+  int64_t C = q.shape()[2];
   check(C % heads == 0, ErrorCode::SHAPE_MISMATCH, "Expected channels divisible by heads (", heads, ") for attention but received ", C);
-  int64_t d = C / heads;
-  Tensor qh = permute(reshape(q, {B, Nq, heads, d}), {0, 2, 1, 3});  // (B, H, Nq, d)
-  Tensor kh = permute(reshape(k, {B, Nk, heads, d}), {0, 2, 1, 3});
-  Tensor vh = permute(reshape(v, {B, Nk, heads, d}), {0, 2, 1, 3});
-  Tensor o = attention(qh, kh, vh, mask, 1.0 / std::sqrt(static_cast<double>(d)));  // (B, H, Nq, d)
-  return reshape(permute(o, {0, 2, 1, 3}), {B, Nq, C});
+  // the split into heads (B, H, N, C / heads), the fused attention and the merge back to (B, Nq, C): on the cpu
+  // without copies (the kernels read the heads in place and write the output's tokens)
+  return attention_heads(q, k, v, heads, mask, 1.0 / std::sqrt(static_cast<double>(C / heads)));
 }
 
 Tensor timestep_embedding(const Tensor& t, int64_t dim) {
