@@ -1,5 +1,6 @@
 // reduce.cpp: sum, mean and max over a set of axes. The reduced axes are moved last, so every
-// reduction is over contiguous rows; accumulation is in double. On cuda the row loops run in
+// reduction is over contiguous rows (a contiguous input reduced over its leading axes only, as a bias
+// gradient is, is summed down its columns in place); accumulation is in double. On cuda the row loops run in
 // native/cuda/reduce.cu (and a reduction over leading axes of a contiguous input needs no copy).
 #include <limits>
 
@@ -39,7 +40,6 @@ ReducePlan plan_reduce(const Tensor& a, const std::vector<int64_t>& axes_in, con
   return p;
 }
 
-#ifdef TR_HAVE_CUDA
 // Whether the reduced axes are exactly the leading ones, so a contiguous input is already (cols, rows).
 bool reduces_leading_axes(const ReducePlan& p, int rank) {
   int kept = static_cast<int>(p.out_shape.size());
@@ -48,7 +48,6 @@ bool reduces_leading_axes(const ReducePlan& p, int rank) {
     if (p.perm[kept + i] != i) return false;
   return true;
 }
-#endif
 
 // Rows of the permuted, contiguous input: (rows, cols).
 Tensor rows_view(const Tensor& a, const ReducePlan& p) {
@@ -79,6 +78,22 @@ void sum_rows(const T* in, T* out, int64_t rows, int64_t cols, double scale) {
   });
 }
 
+// in (cols, rows), contiguous: out[i] = scale * sum over j of in[j * rows + i], in double, j in order;
+// each output belongs to one chunk, so the result does not depend on the thread count. A bias
+// gradient (dout summed over every row) reads dout in place instead of transposing it first.
+template <typename T>
+void sum_cols(const T* in, T* out, int64_t rows, int64_t cols, double scale) {
+  parallel_for(rows, 256, [&](int64_t b, int64_t e) {
+    std::vector<double> acc(static_cast<size_t>(e - b), 0.0);
+    double* pa = acc.data();
+    for (int64_t j = 0; j < cols; ++j) {
+      const T* r = in + j * rows + b;
+      for (int64_t i = 0; i < e - b; ++i) pa[i] += static_cast<double>(r[i]);
+    }
+    for (int64_t i = b; i < e; ++i) out[i] = static_cast<T>(pa[i - b] * scale);
+  });
+}
+
 // Sums over the rows' leading dimension when only leading axes are reduced: (cols_red, rows) -> rows.
 Tensor reduce_sum(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim, double scale, const char* name) {
   ReducePlan p = plan_reduce(a, axes, name);
@@ -92,8 +107,12 @@ Tensor reduce_sum(const Tensor& a, const std::vector<int64_t>& axes, bool keepdi
     return out;
   }
 #endif
-  Tensor rows = rows_view(a, p);
   Tensor out = empty(keepdim ? p.keep_shape : p.out_shape, a.dtype(), a.device());
+  if (a.is_contiguous() && reduces_leading_axes(p, a.rank()) && p.rows > 1) {  // e.g. a bias gradient: down the columns in place
+    TR_FLOAT_DISPATCH(a.dtype(), T, { sum_cols<T>(a.data<T>(), out.data<T>(), p.rows, p.cols, scale); });
+    return out;
+  }
+  Tensor rows = rows_view(a, p);
   TR_FLOAT_DISPATCH(a.dtype(), T, { sum_rows<T>(rows.data<T>(), out.data<T>(), p.rows, p.cols, scale); });
   return out;
 }
