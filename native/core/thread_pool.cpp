@@ -155,49 +155,52 @@ Pool& pool() {
 
 }  // namespace
 
+namespace {
+bool in_parallel() {
 #ifdef TR_HAVE_OPENMP
-int num_threads() { return omp_threads().load(); }
-
-void set_num_threads(int n) {
-  if (n < 1) n = 1;
-  omp_threads().store(n);
-  omp_set_num_threads(n);
-#ifdef TR_HAVE_CBLAS
-  if (openblas_set_num_threads) openblas_set_num_threads(n);
+  return omp_in_parallel();
+#else
+  return tl_in_worker;
 #endif
 }
 
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
-  if (n <= 0) return;
-  if (grain < 1) grain = 1;
-  int threads = omp_in_parallel() ? 1 : num_threads();
-  int64_t chunks = std::min<int64_t>(threads, (n + grain - 1) / grain);
-  if (chunks <= 1) {
-    fn(0, n);
-    return;
-  }
-  int64_t per = (n + chunks - 1) / chunks;
+// Runs chunk(c) for c in [0, chunks) on the workers and the caller; rethrows the first error.
+void run_chunks(int chunks, const std::function<void(int)>& chunk) {
+#ifdef TR_HAVE_OPENMP
   std::exception_ptr error;
   std::mutex error_mutex;
-#pragma omp parallel for schedule(static, 1) num_threads(static_cast<int>(chunks))
-  for (int64_t c = 0; c < chunks; ++c) {
-    int64_t b = c * per, e = std::min<int64_t>(n, b + per);
-    if (b >= e) continue;
+#pragma omp parallel for schedule(static, 1) num_threads(chunks)
+  for (int c = 0; c < chunks; ++c) {
     try {
-      fn(b, e);
+      chunk(c);
     } catch (...) {  // an exception must not leave the region: the first one is rethrown below
       std::lock_guard<std::mutex> lk(error_mutex);
       if (!error) error = std::current_exception();
     }
   }
   if (error) std::rethrow_exception(error);
-}
 #else
-int num_threads() { return pool().size(); }
+  pool().run(chunks, chunk);
+#endif
+}
+}  // namespace
+
+int num_threads() {
+#ifdef TR_HAVE_OPENMP
+  return omp_threads().load();
+#else
+  return pool().size();
+#endif
+}
 
 void set_num_threads(int n) {
   if (n < 1) n = 1;
+#ifdef TR_HAVE_OPENMP
+  omp_threads().store(n);
+  omp_set_num_threads(n);
+#else
   pool().resize(n);
+#endif
 #ifdef TR_HAVE_CBLAS
   if (openblas_set_num_threads) openblas_set_num_threads(n);
 #endif
@@ -206,18 +209,17 @@ void set_num_threads(int n) {
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
-  int threads = tl_in_worker ? 1 : num_threads();
+  int threads = in_parallel() ? 1 : num_threads();
   int64_t chunks = std::min<int64_t>(threads, (n + grain - 1) / grain);
   if (chunks <= 1) {
     fn(0, n);
     return;
   }
   int64_t per = (n + chunks - 1) / chunks;
-  pool().run(static_cast<int>(chunks), [&](int c) {
+  run_chunks(static_cast<int>(chunks), [&](int c) {
     int64_t b = c * per, e = std::min<int64_t>(n, b + per);
     if (b < e) fn(b, e);
   });
 }
-#endif
 
 }  // namespace tr
