@@ -183,14 +183,7 @@ void flash_backward(const RowsF& dQ, const RowsF& dK, const RowsF& dV, const CRo
         mac(dqt + qt * tile, kQ, Kj, 1, K.ld, dPt, kQ, D, rk, W, true);
       }
     }
-    for (int64_t qt = 0; qt < qtiles; ++qt) {
-      int64_t q0 = qt * kQ, rq = std::min(kQ, n.Sq - q0);
-      for (int64_t d0 = 0; d0 < D; d0 += 16)
-        for (int64_t r0 = 0; r0 < rq; r0 += 16) {
-          int64_t dd = std::min<int64_t>(16, D - d0);
-          transpose16(dq + (q0 + r0) * ldq + d0, ldq, dqt + qt * tile + d0 * kQ + r0, kQ, dd, std::min<int64_t>(16, rq - r0), lanes(dd), 1.0f, true);
-        }
-    }
+    add_transposed_dq(dq, ldq, dqt, tile, n.Sq, D);
   });
 }
 

@@ -77,6 +77,19 @@ inline KeyTiles key_tiles(int64_t Skv) {
   return {count, (Skv + count - 1) / count};
 }
 
+// dQ's rows (Sq x D, leading dimension ldq) += the backward's transposed per-query-tile sums dqt
+// (tile t: D x kQ, `tile` floats from the last): both fast paths end their batch-head this way.
+inline void add_transposed_dq(float* dq, int64_t ldq, const float* dqt, int64_t tile, int64_t Sq, int64_t D) {
+  for (int64_t q0 = 0, qt = 0; q0 < Sq; q0 += kQ, ++qt) {
+    int64_t rq = std::min(kQ, Sq - q0);
+    for (int64_t d0 = 0; d0 < D; d0 += 16)
+      for (int64_t r0 = 0; r0 < rq; r0 += 16) {
+        int64_t dd = std::min<int64_t>(16, D - d0);
+        vec::transpose16(dq + (q0 + r0) * ldq + d0, ldq, dqt + qt * tile + d0 * kQ + r0, kQ, dd, std::min<int64_t>(16, rq - r0), vec::lanes(dd), 1.0f, true);
+      }
+  }
+}
+
 using RowsF = Rows<float>;
 using CRowsF = Rows<const float>;
 void flash_forward(const RowsF& O, float* LSE, const CRowsF& Q, const CRowsF& K, const CRowsF& V, const Dims& n, float scale,
