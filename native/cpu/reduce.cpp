@@ -97,18 +97,17 @@ void sum_cols(const T* in, T* out, int64_t rows, int64_t cols, double scale) {
 // Sums over the rows' leading dimension when only leading axes are reduced: (cols_red, rows) -> rows.
 Tensor reduce_sum(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim, double scale, const char* name) {
   ReducePlan p = plan_reduce(a, axes, name);
+  Tensor out = empty(keepdim ? p.keep_shape : p.out_shape, a.dtype(), a.device());
+  // Only leading axes reduced over a contiguous input (bias gradients): sum down the columns in place.
+  bool columns = a.is_contiguous() && reduces_leading_axes(p, a.rank());
 #ifdef TR_HAVE_CUDA
   if (a.device() == Device::CUDA) {
-    Tensor out = empty(keepdim ? p.keep_shape : p.out_shape, a.dtype(), a.device());
-    // Only leading axes reduced over a contiguous input (bias gradients): sum down the columns in place.
-    bool prefix = a.is_contiguous() && reduces_leading_axes(p, a.rank());
-    if (prefix) cuda_sum_cols(out, a, p.rows, p.cols, scale);
+    if (columns) cuda_sum_cols(out, a, p.rows, p.cols, scale);
     else cuda_sum_rows(out, rows_view(a, p), p.rows, p.cols, scale);
     return out;
   }
 #endif
-  Tensor out = empty(keepdim ? p.keep_shape : p.out_shape, a.dtype(), a.device());
-  if (a.is_contiguous() && reduces_leading_axes(p, a.rank()) && p.rows > 1) {  // e.g. a bias gradient: down the columns in place
+  if (columns && p.rows > 1) {
     TR_FLOAT_DISPATCH(a.dtype(), T, { sum_cols<T>(a.data<T>(), out.data<T>(), p.rows, p.cols, scale); });
     return out;
   }
