@@ -3,7 +3,7 @@
 // output, as the peer), ours next to ../shared/peers/torch_models.py in the same run: the peer's
 // seeded weights and inputs are exported once and loaded here, the outputs are checked to agree,
 // and repetitions alternate between the two sides (one peer process per repetition, each after its
-// own two warm-ups). Prints medians with ranges, the ratio torch/ours (above 1: ours faster), images
+// own two warm-ups; ours likewise run two untimed calls before each timed one). Prints medians with ranges, the ratio torch/ours (above 1: ours faster), images
 // per second and peak memory; --json for one JSON document.
 //   npx tsx bench/models.ts [--reps 3] [--only unet,vae,blip,reward] [--threads N] [--cpu] [--json]
 // --cpu also times each call in process CPU time (all threads), ours and the peer's (its timing loop
@@ -138,17 +138,17 @@ async function main(): Promise<void> {
         // tidy, as a training step is written (src/refl, src/reward): the graph's intermediates are
         // released at the end of the step, not when V8's collector gets to their wrappers.
         const runFb = () => tidy(() => part.forward().sum().backward());
-        for (let k = 0; k < 2; k++) {
-          runFwd();
-          runFb();
-        }
         resetPeakMemory();
         const base = memoryStats().liveBytes;
         const of: number[] = [], ob: number[] = [], tf: number[] = [], tb: number[] = [];
         const cof: number[] = [], cob: number[] = [], ctf: number[] = [], ctb: number[] = [];
         let peakRss = 0;
         for (let r = 0; r < reps; r++) {
+          // two untimed calls right before each timed one, as the peer process runs its two warm-ups right
+          // before its one timed call (the peer's process has just used the cores and caches in between)
+          runFwd(), runFwd();
           let m = time(runFwd);
+          runFb(), runFb();
           of.push(m.wall), cof.push(m.cpu);
           m = time(runFb);
           ob.push(m.wall), cob.push(m.cpu);

@@ -80,6 +80,29 @@ static void accumulate(Tensor& slot, Tensor g, DType dtype, Device device) {
   }
 }
 
+// A region node's (a slice's) gradient added in place into its input's gradient: the slot is made zeros the
+// first time and dout copied into the region, later gradients for other regions (or the same one) are
+// added there. Only where the add can run in place on the cpu; false leaves the node to its own backward.
+static bool scatter_into_region(const Node& node, const Tensor& dout, std::unordered_map<Node*, Tensor>& grads) {
+  if (node.inputs.size() != 1 || !node.inputs[0].defined()) return false;
+  const Tensor& in = node.inputs[0];
+  if (in.device() != Device::CPU || dout.device() != Device::CPU || dout.dtype() != in.dtype() ||
+      (in.dtype() != DType::F32 && in.dtype() != DType::F64))
+    return false;
+  Tensor probe = node.grad_region(in);  // a view of the input: does the node have a region at all?
+  if (!probe.defined()) return false;
+  Tensor leaf_slot;
+  Tensor& slot = in.grad_fn() ? grads[in.grad_fn().get()] : leaf_slot;
+  if (!in.grad_fn()) leaf_slot = in.grad();
+  bool fresh = !slot.defined();
+  if (fresh) slot = zeros(in.shape(), in.dtype(), in.device());
+  Tensor region = node.grad_region(slot);
+  if (fresh) copy_into(region, dout);
+  else add_inplace(region, dout, 1.0);
+  if (!in.grad_fn()) in.impl()->grad = slot;
+  return true;
+}
+
 void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
   check(root.defined(), ErrorCode::INVALID_ARGUMENT, "Expected a tensor for backward but received none");
   check(root.requires_grad(), ErrorCode::NO_GRAPH,
@@ -136,6 +159,11 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
     check(!node->released, ErrorCode::NO_GRAPH,
           "Expected a graph that is still held for backward but ", node->name(),
           "'s saved tensors were already freed by an earlier backward; pass retainGraph: true to the first backward");
+    if (scatter_into_region(*node, dout, grads)) {
+      dout = Tensor();
+      if (!retain_graph) node->release();
+      continue;
+    }
     std::vector<Tensor> gin = node->backward(dout);
     dout = Tensor();  // a pass-through gradient (a view's, a reshape's) is then the only holder of dout's buffer
     check(gin.size() == node->inputs.size(), ErrorCode::INTERNAL, node->name(), " backward returned ", gin.size(),

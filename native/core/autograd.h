@@ -24,6 +24,14 @@ struct Node {
   virtual std::vector<Tensor> backward(const Tensor& dout) = 0;
   virtual void release() { released = true; }
   virtual std::string name() const { return op_name(op); }
+  // For a node with one input whose gradient is dout placed in a region of zeros (a slice's): that region
+  // of `slot`, a gradient shaped like the input, so that the engine adds dout there in place instead of
+  // building and adding a zero-padded copy (three slices of one qkv tensor: one buffer, no full-size
+  // zeros or sums per slice). Undefined (the default) where the node has no such region.
+  virtual Tensor grad_region(const Tensor& slot) const {
+    (void)slot;
+    return Tensor();
+  }
 };
 
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& dout)>;

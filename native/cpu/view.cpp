@@ -61,6 +61,28 @@ Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
   return permute(a, dims);
 }
 
+namespace {
+// A slice's backward is dout placed in its region of zeros. The autograd engine adds dout into that region of the
+// input's gradient in place where it can (grad_region), so that the slices of one tensor share one buffer.
+struct SliceNode : Node {
+  Shape in, out;
+  int d = 0;
+  int64_t start = 0, step = 1;
+  Tensor grad_region(const Tensor& slot) const override {  // slot: a contiguous gradient shaped like the input
+    if (!slot.is_contiguous() || slot.shape() != in) return Tensor();
+    Shape st = slot.strides();
+    int64_t offset = slot.offset() + start * st[d];
+    st[d] *= step;
+    return view_of(slot, out, st, offset);
+  }
+  std::vector<Tensor> backward(const Tensor& dout) override {
+    Tensor g = zeros(in, dout.dtype(), dout.device());
+    copy_into(grad_region(g), dout);
+    return {g};
+  }
+};
+}  // namespace
+
 Tensor slice(const Tensor& a, int64_t dim, int64_t start, int64_t end, int64_t step) {
   int d = normalize_dim(dim, a.rank(), "slice");
   int64_t n = a.shape()[d];
@@ -74,14 +96,11 @@ Tensor slice(const Tensor& a, int64_t dim, int64_t start, int64_t end, int64_t s
   st[d] = a.strides()[d] * step;
   Tensor out = view_of(a, sh, st, a.offset() + start * a.strides()[d]);
   if (needs_grad({a})) {
-    Shape in = a.shape();
-    record(out, Op::Slice, {a}, [in, d, start, step](const Tensor& dout) -> std::vector<Tensor> {
-      Tensor g = zeros(in, dout.dtype(), dout.device());
-      Shape gst = g.strides();
-      gst[d] *= step;
-      copy_into(view_of(g, dout.shape(), gst, start * g.strides()[d]), dout);
-      return {g};
-    });
+    auto node = std::make_shared<SliceNode>();
+    node->op = Op::Slice;
+    node->inputs.push_back(a);
+    node->in = a.shape(), node->out = sh, node->d = d, node->start = start, node->step = step;
+    record_node(out, std::move(node));
   }
   return out;
 }
