@@ -175,6 +175,33 @@ inline void store(void* base, DType dt, int64_t i, double v) {
   }
 }
 
+// One row of `inner` elements of E from src (element offset so, stride ss) to dst (dof, ds), bits as they are.
+template <typename E>
+inline void copy_row(char* db, int64_t dof, int64_t ds, const char* sb, int64_t so, int64_t ss, int64_t inner) {
+  E* d = reinterpret_cast<E*>(db) + dof;
+  const E* s = reinterpret_cast<const E*>(sb) + so;
+  if (ds == 1 && ss == 1) {
+    std::memcpy(d, s, sizeof(E) * static_cast<size_t>(inner));
+  } else if (ss == 0) {
+    const E x = *s;
+    for (int64_t i = 0; i < inner; ++i) d[i * ds] = x;
+  } else {
+    for (int64_t i = 0; i < inner; ++i) d[i * ds] = s[i * ss];
+  }
+}
+
+// One row converted element by element: dst = f(src), S and D the element types.
+template <typename S, typename D, typename F>
+inline void convert_row(char* db, int64_t dof, int64_t ds, const char* sb, int64_t so, int64_t ss, int64_t inner, F f) {
+  D* d = reinterpret_cast<D*>(db) + dof;
+  const S* s = reinterpret_cast<const S*>(sb) + so;
+  if (ds == 1 && ss == 1) {
+    for (int64_t i = 0; i < inner; ++i) d[i] = f(s[i]);
+  } else {
+    for (int64_t i = 0; i < inner; ++i) d[i * ds] = f(s[i * ss]);
+  }
+}
+
 // Strided element copy with dtype conversion: dst and src have the same shape.
 void strided_copy(const Tensor& dst, const Tensor& src) {
   const Shape& shape = src.shape();
@@ -186,13 +213,38 @@ void strided_copy(const Tensor& dst, const Tensor& src) {
     std::memcpy(dst.raw(), src.raw(), static_cast<size_t>(n) * dtype_size(src.dtype()));
     return;
   }
+  const char* sb = static_cast<const char*>(src.storage()->data());
+  char* db = static_cast<char*>(dst.storage()->data());
+  DType sdt = src.dtype(), ddt = dst.dtype();
+  // `inner` elements from src (element offset so, stride ss) to dst (dof, ds)
+  auto run = [&](int64_t dof, int64_t ds, int64_t so, int64_t ss, int64_t inner) {
+    if (sdt == ddt) {  // the same dtype: elements moved as they are (a bf16 broadcast, a permuted f16 view)
+      switch (dtype_size(sdt)) {
+        case 2: copy_row<uint16_t>(db, dof, ds, sb, so, ss, inner); break;
+        case 4: copy_row<uint32_t>(db, dof, ds, sb, so, ss, inner); break;
+        default: copy_row<uint64_t>(db, dof, ds, sb, so, ss, inner); break;
+      }
+    } else if (sdt == DType::F32 && ddt == DType::BF16) {  // the common casts as typed loops (vectorised where dense)
+      convert_row<float, uint16_t>(db, dof, ds, sb, so, ss, inner, f32_to_bf16);
+    } else if (sdt == DType::BF16 && ddt == DType::F32) {
+      convert_row<uint16_t, float>(db, dof, ds, sb, so, ss, inner, bf16_to_f32);
+    } else if (sdt == DType::F32 && ddt == DType::F64) {
+      convert_row<float, double>(db, dof, ds, sb, so, ss, inner, [](float x) { return static_cast<double>(x); });
+    } else if (sdt == DType::F64 && ddt == DType::F32) {
+      convert_row<double, float>(db, dof, ds, sb, so, ss, inner, [](double x) { return static_cast<float>(x); });
+    } else {
+      for (int64_t i = 0; i < inner; ++i) store(db, ddt, dof + i * ds, load(sb, sdt, so + i * ss));
+    }
+  };
+  // Both dense (a cast): one run of n elements, in chunks over the threads.
+  if (dst.is_contiguous() && src.is_contiguous()) {
+    parallel_for(n, 16384, [&](int64_t b, int64_t e) { run(dst.offset() + b, 1, src.offset() + b, 1, e - b); });
+    return;
+  }
   // Inner loop over the last dimension; outer index decomposed per row.
   int64_t inner = r == 0 ? 1 : shape[r - 1];
   int64_t rows = n / inner;
   int64_t ss = r == 0 ? 0 : src.strides()[r - 1], ds = r == 0 ? 0 : dst.strides()[r - 1];
-  const char* sb = static_cast<const char*>(src.storage()->data());
-  char* db = static_cast<char*>(dst.storage()->data());
-  DType sdt = src.dtype(), ddt = dst.dtype();
   parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(inner, 1)), [&](int64_t b, int64_t e) {
     for (int64_t row = b; row < e; ++row) {
       int64_t so = src.offset(), dof = dst.offset(), rem = row;
@@ -202,13 +254,7 @@ void strided_copy(const Tensor& dst, const Tensor& src) {
         so += idx * src.strides()[d];
         dof += idx * dst.strides()[d];
       }
-      if (sdt == DType::F32 && ddt == DType::F32) {
-        const float* s = reinterpret_cast<const float*>(sb) + so;
-        float* d = reinterpret_cast<float*>(db) + dof;
-        for (int64_t i = 0; i < inner; ++i) d[i * ds] = s[i * ss];
-      } else {
-        for (int64_t i = 0; i < inner; ++i) store(db, ddt, dof + i * ds, load(sb, sdt, so + i * ss));
-      }
+      run(dof, ds, so, ss, inner);
     }
   });
 }

@@ -1,7 +1,7 @@
 // dtypes.test.ts: bfloat16 and float16 storage: conversion, ops computed in float32, accuracy.
 import { describe, expect, it } from 'vitest';
 
-import { F, Rng, tensor } from '../../src/index.js';
+import { F, Rng, tensor, type Tensor } from '../../src/index.js';
 
 describe('low-precision dtypes', () => {
   it('round-trips values that bfloat16 and float16 represent exactly', () => {
@@ -56,5 +56,38 @@ describe('low-precision dtypes', () => {
     x.mul(x).sum().backward();
     expect(x.grad!.dtype).toBe('bfloat16');
     expect(Array.from(x.grad!.toArray())).toEqual([2, 4, 6]);
+  });
+
+  // native/core/tensor.cpp strided_copy: same-dtype copies move elements as they are, and the common casts
+  // (f32 <-> bf16, f32 <-> f64) run as typed loops, dense or strided; each against a JS reference.
+  it('casts and copies of dense, permuted and broadcast views agree with a reference element by element', () => {
+    const rng = new Rng(6);
+    const x = rng.randn([3, 5, 7]).mul(100);
+    const src = Array.from(x.toArray());
+    const f32 = (v: number) => Math.fround(v);
+    const bf16 = (v: number) => { // round to nearest even on the float32 bits
+      const b = new Float32Array([v]), u = new Uint32Array(b.buffer);
+      u[0] = ((u[0] + 0x7fff + ((u[0] >>> 16) & 1)) >>> 16) << 16;
+      return b[0];
+    };
+    const at = (i: number, j: number, k: number) => src[(i * 5 + j) * 7 + k];
+    const permuted: number[] = []; // x.permute(2, 0, 1): shape [7, 3, 5]
+    for (let k = 0; k < 7; k++) for (let i = 0; i < 3; i++) for (let j = 0; j < 5; j++) permuted.push(at(i, j, k));
+    const row = src.slice(0, 7), broadcast: number[] = []; // x[0, 0] (7 values) expanded to [4, 7]
+    for (let r = 0; r < 4; r++) broadcast.push(...row);
+    const cases: [string, () => Tensor, number[], (v: number) => number][] = [
+      ['dense f32 -> bf16', () => x.to('bfloat16'), src, bf16],
+      ['permuted f32 -> bf16', () => x.permute(2, 0, 1).to('bfloat16'), permuted, bf16],
+      ['permuted bf16 -> f32', () => x.to('bfloat16').permute(2, 0, 1).to('float32'), permuted, bf16],
+      ['permuted bf16 copy', () => x.to('bfloat16').permute(2, 0, 1).contiguous(), permuted, bf16],
+      ['broadcast bf16 copy', () => x.to('bfloat16').reshape([105]).slice(0, 0, 7).expand(4, 7).contiguous(), broadcast, bf16],
+      ['permuted f32 -> f64', () => x.permute(2, 0, 1).to('float64'), permuted, f32],
+      ['permuted f64 -> f32', () => x.to('float64').permute(2, 0, 1).to('float32'), permuted, f32],
+    ];
+    for (const [name, make, want, round] of cases) {
+      const got = Array.from(make().toArray());
+      expect(got.length, name).toBe(want.length);
+      for (let i = 0; i < want.length; i++) expect(got[i], `${name} at ${i}`).toBe(round(want[i]));
+    }
   });
 });
