@@ -160,6 +160,13 @@ TR_EXPORT(setGradEnabled) {
   return Napi::Boolean::New(info.Env(), prev);
 }
 
+// setAutocast(dtype) -> the previous autocast dtype: "float32" (off) or "bfloat16" (products in bf16, core/autograd.h).
+TR_EXPORT(setAutocast) {
+  DType prev = autocast_dtype();
+  set_autocast_dtype(dtype_arg(info, 0, "dtype"));
+  return Napi::String::New(info.Env(), dtype_name(prev));
+}
+
 // ---- machine and memory ----
 // memoryStats(device = "cpu"): live tensor bytes and the caching allocator's figures (core/host_cache on
 // the cpu, native/cuda/device.cu on cuda).
@@ -229,6 +236,7 @@ TR_EXPORT(buildInfo) {
   o.Set("cudaGemm", Napi::String::New(info.Env(), cuda_gemm_backend()));
 #endif
   o.Set("threads", Napi::Number::New(info.Env(), num_threads()));
+  o.Set("bf16", Napi::Boolean::New(info.Env(), gemm_bf16_native()));  // native bf16 products on the cpu (what autocast uses)
   return o;
 }
 

@@ -10,6 +10,17 @@ namespace {
 thread_local bool tl_grad_enabled = true;
 }
 
+namespace {
+thread_local DType tl_autocast = DType::F32;
+}
+DType autocast_dtype() { return tl_autocast; }
+void set_autocast_dtype(DType dtype) {
+  check(dtype == DType::F32 || dtype == DType::BF16, ErrorCode::DTYPE, "Expected float32 (off) or bfloat16 for autocast but received ",
+        dtype_name(dtype));
+  tl_autocast = dtype;
+}
+bool autocast_bf16(DType dtype, Device device) { return tl_autocast == DType::BF16 && dtype == DType::F32 && device == Device::CPU; }
+
 bool grad_enabled() { return tl_grad_enabled; }
 void set_grad_enabled(bool on) { tl_grad_enabled = on; }
 NoGradGuard::NoGradGuard() : prev_(tl_grad_enabled) { tl_grad_enabled = false; }

@@ -63,6 +63,17 @@ class GradModeGuard {  // sets grad mode to `on` for its lifetime
   bool prev_;
 };
 
+// ---- autocast (mixed precision) ----
+// The dtype the products (linear, matmul, conv2d, attention) compute in when their inputs are float32:
+// F32 (the default: off) or BF16, where the cpu has native bf16 products. Each such op then casts its
+// float32 inputs to bf16, computes (float32 sums), and casts its output back to float32, all recorded, so
+// float32 weights are the master copy and get float32 gradients; everything between the products (norms,
+// activations, residual adds, losses) stays float32. Thread-local, like grad mode.
+DType autocast_dtype();
+void set_autocast_dtype(DType dtype);
+// True when a float32 product on `device` should run in bf16 under autocast.
+bool autocast_bf16(DType dtype, Device device);
+
 // True when grad mode is on and any input requires a gradient.
 bool needs_grad(std::initializer_list<Tensor> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);

@@ -285,6 +285,8 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
     return out;
 #endif
   }
+  if (autocast_bf16(q_in.dtype(), Device::CPU) && use_bf16_dot(n))  // mixed precision (core/autograd.h)
+    return cast(attention(cast(q_in, DType::BF16), cast(k_in, DType::BF16), cast(v_in, DType::BF16), mask_in, scale), DType::F32);
   if (!cpu_takes(q_in.dtype(), n)) return cast(attention(up(q_in), up(k_in), up(v_in), up(mask_in), scale), q_in.dtype());
   // dq, dk, dv contiguous: the autograd engine hands a node contiguous gradients only (a view's would be copied)
   Backward backward;
@@ -305,6 +307,8 @@ Tensor attention_heads(const Tensor& q, const Tensor& k, const Tensor& v, int64_
     Tensor o = attention(split(q), split(k), split(v), mask, scale);  // (B, H, Nq, d)
     return reshape(permute(o, {0, 2, 1, 3}), {n.B, n.Sq, n.H * n.D});
   }
+  if (autocast_bf16(q.dtype(), Device::CPU) && use_bf16_dot(n))  // mixed precision (core/autograd.h)
+    return cast(attention_heads(cast(q, DType::BF16), cast(k, DType::BF16), cast(v, DType::BF16), heads, mask, scale), DType::F32);
   // On the cpu one node from the token tensors to the output tokens: dout (contiguous, as the engine gives it) is read
   // as heads in place, and dq, dk, dv are written in the token layouts of q, k, v, so nothing is copied either way.
   const bool grad = needs_grad({q, k, v});

@@ -3,6 +3,24 @@ import { native } from '../native/addon.js';
 import { callNative, expected } from '../native/errors.js';
 import { Tensor, requireTensor } from './tensor.js';
 
+/**
+ * Runs fn with mixed precision: the products of float32 inputs (linear, matmul, conv2d, attention) cast
+ * them to `dtype` ('bfloat16'), compute there (float32 sums) and give float32 back, all recorded, so
+ * float32 parameters stay the master copy and get float32 gradients; norms, activations, residual adds
+ * and losses stay float32. On the cpu only, where it has native bf16 products (AVX512-BF16; elsewhere the
+ * ops run in float32 as without it). 'float32' turns it off. Scopes nest; the previous setting returns.
+ */
+export function autocast<T>(dtype: 'bfloat16' | 'float32', fn: () => T): T {
+  if (dtype !== 'bfloat16' && dtype !== 'float32') throw expected("'bfloat16' or 'float32'", 'autocast dtype', dtype, 'DTYPE');
+  if (typeof fn !== 'function') throw expected('a function', 'fn', fn);
+  const prev = callNative(() => native().setAutocast(dtype));
+  try {
+    return fn();
+  } finally {
+    native().setAutocast(prev);
+  }
+}
+
 /** Runs fn with gradient recording off (no graph is built, nothing is saved for backward). */
 export function noGrad<T>(fn: () => T): T {
   const prev = native().setGradEnabled(false);

@@ -57,8 +57,9 @@ export function hasCuda(): boolean {
 /**
  * cudaGemm ("cublas" or "tiled") is there in builds with CUDA. threading: "openmp" when parallel_for runs
  * on GNU OpenMP, the runtime oneDNN's threads use (the build's default where the compiler has it),
- * "pool" for the addon's own pool.
+ * "pool" for the addon's own pool. bf16: the cpu has native bf16 products (AVX512-BF16 through oneDNN), which
+ * bf16 tensors and `autocast('bfloat16', ...)` use; without them bf16 computes in float32 and autocast does nothing.
  */
-export function buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; threading: 'openmp' | 'pool'; cudaGemm?: string } {
+export function buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; threading: 'openmp' | 'pool'; bf16: boolean; cudaGemm?: string } {
   return native().buildInfo();
 }

@@ -16,6 +16,7 @@ import { StorePairSource } from '../reward/pair-source.js';
 import { imagesToTensor } from '../reward/preprocess.js';
 import { SingleHeadReward, trainSingleHead } from '../reward/single-head.js';
 import { trainTreeReward } from '../reward/train-tree.js';
+import { REWARD_PRECISIONS, type RewardPrecision } from '../reward/train-loop.js';
 import { TreeReward } from '../reward/tree-reward.js';
 import { WordTokenizer, wordsOf } from '../tokenizers/word.js';
 
@@ -24,11 +25,12 @@ const num = (v: string) => Number(v);
 
 interface TrainOpts {
   store: string; out: string; variant: string; backbone: string; backboneWeights?: string; steps: number; batch: number;
-  lr: number; freeze: number; share: number; seed: number; json?: boolean;
+  lr: number; freeze: number; share: number; seed: number; precision: string; json?: boolean;
 }
 
 async function train(o: TrainOpts): Promise<void> {
   if (!(REWARD_VARIANTS as readonly string[]).includes(o.variant)) throw new Error(`Expected one of ${REWARD_VARIANTS.join(', ')} for --variant but received ${o.variant}`);
+  if (!(REWARD_PRECISIONS as readonly string[]).includes(o.precision)) throw new Error(`Expected one of ${REWARD_PRECISIONS.join(', ')} for --precision but received ${o.precision}`);
   const store = FeedbackStore.open(o.store);
   try {
     const dimensions = store.dimensions();
@@ -39,7 +41,7 @@ async function train(o: TrainOpts): Promise<void> {
     bar?.start(o.steps, 0, { loss: '-' });
     const onStep = (s: { step: number; loss: number }) => bar?.update(s.step, { loss: s.loss.toFixed(4) });
     const t0 = performance.now();
-    const common = { steps: o.steps, batchSize: o.batch, lr: o.lr, freezeFraction: o.freeze, checkpointDir: `${o.out}/train-state`, checkpointEvery: 50, onStep };
+    const common = { steps: o.steps, batchSize: o.batch, lr: o.lr, freezeFraction: o.freeze, precision: o.precision as RewardPrecision, checkpointDir: `${o.out}/train-state`, checkpointEvery: 50, onStep };
     // single-small sees a small share of the pairs (the ImageReward setting): a sampler over a fixed subset.
     const source = new StorePairSource(store, { seed: o.seed, split: 'train' });
     if (model instanceof TreeReward) await trainTreeReward(model, source, common);
@@ -51,8 +53,8 @@ async function train(o: TrainOpts): Promise<void> {
     if (model instanceof TreeReward) calibrateTree(model, calib);
     else if (model instanceof SingleHeadReward) calibrateSingle(model, calib);
     else if (model instanceof DecoupledReward) for (const m of model.members.values()) calibrateSingle(m, calib);
-    saveRewardModel(o.out, model, { variant: o.variant, steps: o.steps, batch: o.batch, seed: o.seed, seconds, pairsPerSecond: (o.steps * o.batch) / seconds });
-    const result = { out: o.out, variant: o.variant, steps: o.steps, seconds, pairsPerSecond: (o.steps * o.batch) / seconds };
+    saveRewardModel(o.out, model, { variant: o.variant, steps: o.steps, batch: o.batch, seed: o.seed, precision: o.precision, seconds, pairsPerSecond: (o.steps * o.batch) / seconds });
+    const result = { out: o.out, variant: o.variant, precision: o.precision, steps: o.steps, seconds, pairsPerSecond: (o.steps * o.batch) / seconds };
     console.log(o.json ? JSON.stringify(result) : `saved ${o.variant} reward to ${o.out} (${o.steps} steps in ${seconds.toFixed(1)} s, ${result.pairsPerSecond.toFixed(1)} pairs/s)`);
   } finally {
     store.close();
@@ -135,6 +137,7 @@ export function register(program: Command): void {
     .option('--freeze <x>', 'fraction of backbone layers frozen', num, 0.7)
     .option('--share <x>', 'share of the data single-small trains on', num, 137 / 2200)
     .option('--seed <n>', 'seed', int, 0)
+    .option('--precision <p>', "float32 | bf16-mixed (the products in bf16 under autocast, weights float32)", 'float32')
     .option('--json', 'print one JSON document')
     .action((opts: TrainOpts) => train(opts));
   reward

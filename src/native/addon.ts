@@ -52,6 +52,7 @@ export interface NativeBinding {
   backward(t: H, grad: Hn, retainGraph: boolean): void;
   gradEnabled(): boolean;
   setGradEnabled(on: boolean): boolean;
+  setAutocast(dtype: string): string;
   customOp(output: H, inputs: Hn[], backward: (dout: H) => Hn[]): void;
   // machine
   memoryStats(device?: string): {
@@ -64,7 +65,7 @@ export interface NativeBinding {
   numThreads(): number;
   setNumThreads(n: number): void;
   hasCuda(): boolean;
-  buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; threading: "openmp" | "pool"; cudaGemm?: string };
+  buildInfo(): { blas: boolean; cudaCompiled: boolean; cudaDevice: string; threads: number; threading: "openmp" | "pool"; bf16: boolean; cudaGemm?: string };
   supports(op: string, dtype: NativeDType, device: string): boolean;
   // models
   modelKinds(): string[];
@@ -104,7 +105,7 @@ export interface NativeBinding {
 const REQUIRED: (keyof NativeBinding)[] = [
   'empty', 'zeros', 'full', 'arange', 'randn', 'rand', 'fromArray', 'toArray', 'rawBits', 'item', 'shape', 'dtype', 'device',
   'isContiguous', 'isAlive', 'dispose', 'clone', 'toDevice', 'copyInto', 'requiresGrad', 'setRequiresGrad', 'grad', 'setGrad',
-  'isLeaf', 'gradFnName', 'detach', 'backward', 'gradEnabled', 'setGradEnabled', 'customOp', 'memoryStats', 'resetPeakMemory', 'emptyCache',
+  'isLeaf', 'gradFnName', 'detach', 'backward', 'gradEnabled', 'setGradEnabled', 'setAutocast', 'customOp', 'memoryStats', 'resetPeakMemory', 'emptyCache',
   'v8ExternalMemory', 'numThreads', 'setNumThreads', 'hasCuda', 'buildInfo', 'supports', 'add', 'sub', 'mul', 'div', 'pow', 'addScalar', 'mulScalar',
   'powScalar', 'rdivScalar', 'neg', 'exp', 'log', 'sqrt', 'abs', 'tanh', 'sigmoid', 'logSigmoid', 'relu', 'gelu', 'silu', 'geglu',
   'clamp', 'dropout', 'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'linear', 'layerNorm', 'groupNorm', 'groupNormSilu', 'conv2d',
