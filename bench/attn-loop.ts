@@ -1,16 +1,16 @@
 // attn-loop.ts: one attention case's forward+backward in a loop, ours only, for profiles (perf record)
 // and A/B runs of two builds (TREEREWARD_ADDON=<build>/Release/treereward.node): ms per call, median of
 // --reps timed calls. bench/ops.ts is the comparison with PyTorch.
-//   npx tsx bench/attn-loop.ts [--case attn_vit_b] [--dtype bf16|f32] [--reps 50] [--fwd]
+//   npx tsx bench/attn-loop.ts [--case attn_vit_b] [--dtype bf16|f32] [--reps 50] [--fwd] [--sum]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { F, Rng, tidy } from '../src/index.js';
+import { F, ones, Rng, tidy } from '../src/index.js';
 
 const { values } = parseArgs({
-  options: { case: { type: 'string', default: 'attn_vit_b' }, dtype: { type: 'string', default: 'bf16' }, reps: { type: 'string', default: '50' }, fwd: { type: 'boolean', default: false } },
+  options: { case: { type: 'string', default: 'attn_vit_b' }, dtype: { type: 'string', default: 'bf16' }, reps: { type: 'string', default: '50' }, fwd: { type: 'boolean', default: false }, sum: { type: 'boolean', default: false } },
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shapes = JSON.parse(readFileSync(path.join(here, '../../shared/peers/shapes.json'), 'utf8'));
@@ -24,9 +24,14 @@ const rng = new Rng(0);
 const q = rng.randn([B, H, Sq, D], { dtype, requiresGrad: !values.fwd });
 const k = rng.randn([B, H, Skv, D], { dtype, requiresGrad: !values.fwd });
 const v = rng.randn([B, H, Skv, D], { dtype, requiresGrad: !values.fwd });
+// the gradient: ones of the output's dtype, as bench/ops.ts gives it; --sum backpropagates sum() instead
+// (computed in float32, its gradient reaches a bf16 output through a cast of a broadcast view)
+const g = ones([B, H, Sq, D], { dtype });
 const run = () => tidy(() => {
   const o = F.attention(q, k, v);
-  if (!values.fwd) o.sum().backward();
+  if (values.fwd) return;
+  if (values.sum) o.sum().backward();
+  else o.backward(g);
 });
 for (let i = 0; i < 3; i++) run();
 const ms: number[] = [];

@@ -83,7 +83,7 @@ export async function trainVariant(o: TrainVariantOptions): Promise<{ model: Rew
   const log = (line: LogLine) => appendFileSync(logFile, JSON.stringify(line) + '\n');
   const loop = (ckpt: string, member?: string) => {
     trimLog(logFile, ckpt, member);
-    return { checkpointDir: ckpt, checkpointEvery: CHECKPOINT_EVERY, signal: o.signal, batchSize: config.rewardBatch, lr: config.rewardLr };
+    return { checkpointDir: ckpt, checkpointEvery: CHECKPOINT_EVERY, signal: o.signal, batchSize: config.rewardBatch, lr: config.rewardLr, precision: config.rewardPrecision };
   };
   const validation = await evaluationPairs(store, { split: 'validation', labels: 'noisy' });
   const calibration = validation.length >= 8 ? validation : await evaluationPairs(store, { split: 'train', labels: 'noisy' });
