@@ -15,6 +15,7 @@ import {
   buildReward, calibrateSingle, calibrateTree, DecoupledReward, evaluationPairs, onlyDimension, pairwiseAccuracy, routingAccuracy,
   SingleHeadReward, StorePairSource, trainDecoupled, trainSingleHead, trainTreeReward, TreeReward, type PairSource, type RewardVariant,
 } from '../src/reward/index.js';
+import { memoryStats, resetPeakMemory } from '../src/index.js';
 import { WordTokenizer } from '../src/tokenizers/word.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,6 +43,9 @@ async function main(): Promise<void> {
     for (const variant of ['tree', 'data-scale', 'single-small', 'decouple'] as RewardVariant[]) {
       const model = buildReward({ variant, tokenizer, dimensions, backbone: blipJson.config, backboneWeights: weights, seed });
       const source = new StorePairSource(store, { seed, split: 'train' });
+      // native memory: the weights, then the peak above them while training and while scoring the test pairs
+      const weightBytes = memoryStats().liveBytes;
+      resetPeakMemory();
       const t1 = performance.now();
       const common = { steps, batchSize: batch, lr: 3e-4, freezeFraction: 0.5 };
       if (model instanceof TreeReward) {
@@ -58,11 +62,16 @@ async function main(): Promise<void> {
         for (const m of model.members.values()) calibrateSingle(m, calib);
       }
       const seconds = (performance.now() - t1) / 1000;
+      const trainPeak = memoryStats().peakBytes - weightBytes;
+      const before = memoryStats().liveBytes;
+      resetPeakMemory();
       const clean = pairwiseAccuracy(model, test.clean), noisy = pairwiseAccuracy(model, test.noisy);
+      const scorePeak = memoryStats().peakBytes - before;
       const routing = model instanceof TreeReward ? routingAccuracy(model, test.clean) : null;
       const params = [...model.parameters().values()].reduce((n, p) => n + p.numel, 0);
-      results[variant] = { clean, noisy, routing, seconds, params };
-      log(`${variant}: clean mean ${(100 * clean.mean).toFixed(1)}% (${Object.entries(clean.perDimension).map(([d, v]) => `${d} ${(100 * v.accuracy).toFixed(1)}`).join(', ')}), noisy mean ${(100 * noisy.mean).toFixed(1)}%${routing === null ? '' : `, routing ${(100 * routing).toFixed(1)}%`}, ${params} parameters, ${seconds.toFixed(0)} s`);
+      const memoryMb = { weights: (params * 4) / 2 ** 20, trainingPeakAboveWeights: trainPeak / 2 ** 20, scoringPeak: scorePeak / 2 ** 20 };
+      results[variant] = { clean, noisy, routing, seconds, params, memoryMb };
+      log(`${variant}: clean mean ${(100 * clean.mean).toFixed(1)}% (${Object.entries(clean.perDimension).map(([d, v]) => `${d} ${(100 * v.accuracy).toFixed(1)}`).join(', ')}), noisy mean ${(100 * noisy.mean).toFixed(1)}%${routing === null ? '' : `, routing ${(100 * routing).toFixed(1)}%`}, ${params} parameters, ${seconds.toFixed(0)} s; native memory: weights ${memoryMb.weights.toFixed(1)} MB, training peak ${memoryMb.trainingPeakAboveWeights.toFixed(0)} MB above them, scoring peak ${memoryMb.scoringPeak.toFixed(0)} MB`);
       model.dispose();
     }
     store.close();

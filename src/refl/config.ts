@@ -97,6 +97,8 @@ const trainSchema = z.strictObject({
   gradientAccumulation: positiveInt.default(1),
   /** Recompute UNet, VAE and reward-backbone blocks in backward (DRaFT: whole denoising steps too). Defaults to false. */
   gradientCheckpointing: z.boolean().default(false),
+  /** "bf16-mixed": the products (linear, matmul, conv2d, attention) in bf16 under autocast, weights and everything else float32. Defaults to "float32". */
+  precision: z.enum(['float32', 'bf16-mixed']).default('float32'),
 });
 
 const pretrainSchema = z.strictObject({

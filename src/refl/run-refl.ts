@@ -204,7 +204,7 @@ export async function runRefl(configInput: unknown, runtime: ReflRuntime = {}): 
       trainScheduler: createScheduler(model.spec.scheduler),
       objective: c.objective, batchSize: c.batchSize, accumulation: c.train.gradientAccumulation,
       pretrain: pretrain && { source: pretrain, order, batchSize: c.pretrain?.batchSize ?? c.batchSize, captionDropRate: c.pretrain?.captionDropRate ?? 0 },
-      optimizer, trainable: [...trainable.values()], maxGradNorm: c.train.maxGradNorm, rng,
+      optimizer, trainable: [...trainable.values()], maxGradNorm: c.train.maxGradNorm, rng, precision: c.train.precision,
     };
     const grid: GridSettings | null = c.samples
       ? {

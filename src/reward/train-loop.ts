@@ -18,7 +18,7 @@ export interface LoopOptions {
   weightDecay?: number;
   maxGradNorm?: number;
   /**
-   * 'bf16-mixed': each step's forward under autocast('bfloat16') (the products in bf16 with float32 sums,
+   * 'bf16-mixed': each micro-batch's forward and backward under autocast('bfloat16') (the products in bf16 with float32 sums,
    * everything else and the weights float32); 'float32' (the default) computes in float32 throughout.
    */
   precision?: RewardPrecision;
@@ -77,11 +77,13 @@ export async function runRewardLoop(
     const parts: Record<string, number> = {};
     for (let micro = 0; micro < accumulation; micro++) {
       const batch = await source.batch(step * accumulation + micro, batchSize);
-      const r = tidy(() => {
-        const out = precision === 'bf16-mixed' ? autocast('bfloat16', () => lossFn(batch)) : lossFn(batch);
+      const runMicro = () => tidy(() => {
+        const out = lossFn(batch);
         out.loss.div(accumulation).backward();
         return { loss: out.loss.item(), parts: Object.fromEntries(Object.entries(out.parts).map(([k, v]) => [k, v.item()])) };
       });
+      // the forward and the backward (and any block it recomputes) in the run's precision
+      const r = precision === 'bf16-mixed' ? autocast('bfloat16', runMicro) : runMicro();
       if (!Number.isFinite(r.loss)) {
         opt.zeroGrad();
         throw new TreeRewardError('INVALID_ARGUMENT', `Expected a finite loss at step ${step} but received ${r.loss}; training stopped before updating, the last checkpoint is kept`);

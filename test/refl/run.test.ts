@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { memoryStats, resetPeakMemory, tensor, type Tensor } from '../../src/index.js';
+import { buildInfo, memoryStats, resetPeakMemory, tensor, type Tensor } from '../../src/index.js';
 import { latestTrainingCheckpoint, readCheckpointState } from '../../src/diffusion/train/train-checkpoint.js';
 import { pretrainFromList } from '../../src/refl/pretrain-data.js';
 import { runRefl, type ReflRuntime } from '../../src/refl/run-refl.js';
@@ -136,5 +136,24 @@ describe('a ReFL run', () => {
     const plain = await peak(false), ckpt = await peak(true);
     expect(ckpt.loss).toBeCloseTo(plain.loss, 5);
     expect(ckpt.used).toBeLessThan(0.8 * plain.used);
+  });
+
+  it("precision 'bf16-mixed': the same run within bf16 rounding of float32's, the UNet's weights float32; with checkpointing too", async () => {
+    const run = async (precision: 'float32' | 'bf16-mixed', gradientCheckpointing = false) => {
+      const model = tinyModel(9);
+      const r = await runRefl(tinyConfig(tempDir(`prec-${precision}`), { steps: 2, train: { learningRate: 1e-3, precision, gradientCheckpointing } }), runtime(model));
+      const dtypes = new Set([...model.models.unet.parameters().values()].map((p) => p.dtype));
+      model.dispose();
+      return { losses: r.losses, rewards: r.rewards, dtypes };
+    };
+    const f32 = await run('float32'), mixed = await run('bf16-mixed'), mixedCkpt = await run('bf16-mixed', true);
+    expect([...mixed.dtypes]).toEqual(['float32']);
+    for (let i = 0; i < 2; i++) {
+      expect(Math.abs(mixed.losses[i] - f32.losses[i])).toBeLessThan(0.02 * Math.abs(f32.losses[i]) + 1e-3);
+      // recomputed blocks run in the precision of their forward: the same loss with checkpointing
+      expect(mixedCkpt.losses[i]).toBeCloseTo(mixed.losses[i], 5);
+    }
+    if (buildInfo().bf16) expect(mixed.losses).not.toEqual(f32.losses);
+    await expect(runRefl(tinyConfig(tempDir('prec-bad'), { train: { precision: 'fp16' as 'float32' } }), runtime(tinyModel(9)))).rejects.toThrow('precision');
   });
 });
