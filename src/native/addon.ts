@@ -134,10 +134,9 @@ export function native(): NativeBinding {
   if (!found) {
     throw new TreeRewardError('NATIVE_LOAD', `Expected the native addon at one of ${tried.join(', ')} but found none; run \`npm install\` (or \`npm run build:native\`)`);
   }
-  // GNU OpenMP (parallel_for's and oneDNN's threads) keeps its own default wait policy (a spin of 300000
-  // before sleeping, as PyTorch's threads have), unless the user sets GOMP_SPINCOUNT or OMP_WAIT_POLICY:
-  // a shorter spin (10000 until 27 Nov) made the first call after an idle moment up to 30x slower on
-  // these VMs (bench/RESULTS.md, "Threads after an idle moment"), and steady loops gain nothing from it.
+  // GNU OpenMP (parallel_for's and oneDNN's threads) reads its wait policy once, when the addon loads
+  // it: a short spin after each parallel region, unless the user chose one (native/core/thread_pool.cpp).
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.GOMP_SPINCOUNT = '10000';
   const mod = require(found) as NativeBinding;
   const missing = REQUIRED.filter((k) => typeof (mod as unknown as Record<string, unknown>)[k] !== 'function');
   if (missing.length) {
