@@ -1,7 +1,7 @@
 // attn-loop.ts: one attention case's forward+backward in a loop, ours only, for profiles (perf record)
 // and A/B runs of two builds (TREEREWARD_ADDON=<build>/Release/treereward.node): ms per call, median of
 // --reps timed calls. bench/ops.ts is the comparison with PyTorch.
-//   npx tsx bench/attn-loop.ts [--case attn_vit_b] [--dtype bf16|f32] [--reps 50] [--fwd] [--sum]
+//   npx tsx bench/attn-loop.ts [--case attn_vit_b] [--dtype bf16|f32] [--reps 50] [--fwd] [--sum] [--gap ms]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { F, ones, Rng, tidy } from '../src/index.js';
 
 const { values } = parseArgs({
-  options: { case: { type: 'string', default: 'attn_vit_b' }, dtype: { type: 'string', default: 'bf16' }, reps: { type: 'string', default: '50' }, fwd: { type: 'boolean', default: false }, sum: { type: 'boolean', default: false } },
+  options: { case: { type: 'string', default: 'attn_vit_b' }, dtype: { type: 'string', default: 'bf16' }, reps: { type: 'string', default: '50' }, fwd: { type: 'boolean', default: false }, sum: { type: 'boolean', default: false }, gap: { type: 'string', default: '0' } },
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shapes = JSON.parse(readFileSync(path.join(here, '../../shared/peers/shapes.json'), 'utf8'));
@@ -35,7 +35,9 @@ const run = () => tidy(() => {
 });
 for (let i = 0; i < 3; i++) run();
 const ms: number[] = [];
+const gap = Number(values.gap), idle = new Int32Array(new SharedArrayBuffer(4));
 for (let i = 0; i < Number(values.reps); i++) {
+  if (gap > 0) Atomics.wait(idle, 0, 0, gap); // idle between calls (as bench/ops.ts is while the peer runs): the threads go to sleep
   const t = performance.now();
   run();
   ms.push(performance.now() - t);
