@@ -36,6 +36,11 @@ describe('treereward reward', () => {
     expect(sc.branches.semantic + sc.branches.aesthetic).toBeCloseTo(1, 5);
     const text = cli('reward', 'score', firstPng(path.join(store, 'images')), '--model', out, '--prompt', 'a red star');
     expect(text).toMatch(/^R = -?\d/);
+    // --precision bf16-mixed trains and records it; a precision it does not know is refused by name
+    const mixed = JSON.parse(cli('reward', 'train', '--store', store, '--out', path.join(tmp, 'mixed'), '--backbone', 'tiny', '--steps', '2', '--batch', '8', '--precision', 'bf16-mixed', '--json'));
+    expect(mixed).toMatchObject({ variant: 'tree', precision: 'bf16-mixed', steps: 2 });
+    expect(() => execFileSync(process.execPath, [path.join(root, 'bin', 'treereward.js'), 'reward', 'train', '--store', store, '--out', path.join(tmp, 'bad'), '--precision', 'fp8'], { cwd: root, stdio: 'pipe' }))
+      .toThrow(/Expected one of float32, bf16-mixed for --precision but received fp8/);
     rmSync(tmp, { recursive: true, force: true });
   });
 });
