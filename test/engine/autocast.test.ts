@@ -4,7 +4,7 @@
 // (buildInfo().bf16 false) autocast is documented to do nothing, and the tests check exactly that.
 import { describe, expect, it } from 'vitest';
 
-import { autocast, BlipBackbone, buildInfo, F, Rng, tensor, tidy, type Tensor } from '../../src/index.js';
+import { autocast, BlipBackbone, buildInfo, F, memoryStats, Rng, tensor, tidy, type Tensor } from '../../src/index.js';
 
 const arr = (t: Tensor) => Array.from(t.toArray() as Float32Array);
 /** max |a - b| / max |b| */
@@ -101,5 +101,23 @@ describe('autocast (mixed precision)', () => {
     }
     expect(compared).toBeGreaterThan(params.length - 10);
     expect(worst).toBeLessThan(native ? 0.02 : 1e-12);
+  });
+
+  it('a training loop under autocast keeps native memory flat (the bf16 copies live only inside each step)', () => {
+    const blip = new BlipBackbone('tiny', 6);
+    const r = new Rng(7);
+    const image = r.randn([2, 3, 32, 32]), proj = r.randn([2, 32]);
+    const ids = tensor([[101, 7, 300, 42, 9, 102], [101, 55, 102, 0, 0, 0]], undefined, { dtype: 'int32' });
+    const mask = tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], undefined, { dtype: 'int32' });
+    const params = [...blip.parameters().values()];
+    const step = () => autocast('bfloat16', () => tidy(() => {
+      const f = blip.forward(image, ids, mask);
+      f.reshape([2, -1]).slice(1, 0, 32).mul(proj).sum().backward();
+    }));
+    for (let i = 0; i < 5; i++) step(); // gradients allocated once, then accumulated in place
+    const before = memoryStats().liveBytes;
+    for (let i = 0; i < 100; i++) step();
+    expect(memoryStats().liveBytes).toBe(before);
+    for (const p of params) p.grad = null;
   });
 });
