@@ -2,7 +2,7 @@
 // ours and PyTorch's on identical inputs in the same run, repetitions interleaved. Prints medians
 // with their range and the ratio torch/ours (above 1: we are faster), GFLOP/s (products) or GB/s
 // (norms, bytes of the tensors read and written once), or one JSON document with --json.
-//   npx tsx bench/ops.ts [--reps 5] [--only attn_] [--dtype f32|bf16] [--threads N] [--cpu] [--json] [--no-peer]
+//   npx tsx bench/ops.ts [--reps 5] [--only attn_] [--dtype f32|bf16] [--threads N] [--cpu] [--block-ms B] [--json] [--no-peer]
 // --cpu also times each call in process CPU time (all threads of each process): on a machine shared
 // with other work, where wall-clock times mostly measure the scheduler, it is the steadier figure.
 // Threads that spin after their work steal the other side's cores: on both sides OpenBLAS and GNU
@@ -88,6 +88,8 @@ export interface CaseResult {
   dtype: string;
   ours: { fwd: Summary; fwdbwd: Summary };
   torch?: { fwd: Summary; fwdbwd: Summary; version: string };
+  /** With --block-ms: calls per block (each repetition's figure is its block's median call). */
+  block?: { fwd: number; fwdbwd: number };
   /** torch / ours on medians: above 1 means ours is faster. */
   ratio?: { fwd: number; fwdbwd: number };
   /** With --cpu: the same in process CPU time per call. */
@@ -104,11 +106,16 @@ async function main(): Promise<void> {
     options: {
       reps: { type: 'string', default: '5' }, only: { type: 'string', default: '' }, dtype: { type: 'string', default: 'f32' },
       threads: { type: 'string' }, json: { type: 'boolean', default: false }, 'no-peer': { type: 'boolean', default: false },
-      cpu: { type: 'boolean', default: false },
+      cpu: { type: 'boolean', default: false }, 'block-ms': { type: 'string', default: '0' },
       shapes: { type: 'string', default: path.resolve(here, '..', '..', 'shared', 'peers', 'shapes.json') },
     },
   });
   const reps = Number(values.reps);
+  // --block-ms B: each repetition is a block of k calls back to back on each side (k from the warm-up so that
+  // a block lasts about B ms, 1 to 50), and the block's median call is the repetition's figure, on both sides:
+  // steady per-call times, as a training loop sees them, rather than one call after the other side's.
+  const blockMs = Number(values['block-ms']);
+  if (!(blockMs >= 0)) throw new Error(`Expected --block-ms of at least 0 but received ${values['block-ms']}`);
   if (!(reps >= 3)) throw new Error(`Expected --reps of at least 3 but received ${values.reps}`);
   const dtype = values.dtype === 'bf16' ? 'bfloat16' : 'float32';
   lib = await import('../src/index.js');
@@ -167,28 +174,40 @@ async function main(): Promise<void> {
           g.dispose();
         };
         const withPeer = peer && !res.error;
-        const peerTime = async (mode: string, into?: { wall: number[]; cpu: number[] }) => {
-          const r = await peer!.call({ cmd: 'time', mode });
+        let block = { fwd: 1, fwdbwd: 1 };
+        const peerTime = async (mode: 'fwd' | 'fwdbwd', into?: { wall: number[]; cpu: number[] }) => {
+          const r = await peer!.call({ cmd: 'time', mode, n: into ? block[mode] : 1 });
           if (into) into.wall.push(r.ms as number), into.cpu.push(r.cpu_ms as number);
           await sleep(2);  // let the peer's threads settle before our next call
         };
+        const warm = { fwd: 0, fwdbwd: 0 };
         for (let w = 0; w < 2; w++) {
-          runFwd();
-          runFb();
+          warm.fwd = time(runFwd).wall;
+          warm.fwdbwd = time(runFb).wall;
           if (withPeer) {
             await peerTime('fwd');
             await peerTime('fwdbwd');
           }
         }
+        if (blockMs > 0) {
+          const k = (ms: number) => Math.max(1, Math.min(50, Math.round(blockMs / Math.max(ms, 1e-3))));
+          block = { fwd: k(warm.fwd), fwdbwd: k(warm.fwdbwd) };
+        }
+        /** The median call of a block of n (one call when n is 1). */
+        const timeBlock = (fn: () => void, n: number) => {
+          const runs = Array.from({ length: n }, () => time(fn)).sort((a, b) => a.wall - b.wall);
+          return runs[runs.length >> 1];
+        };
         for (let r = 0; r < reps; r++) {
-          let t = time(runFwd);
+          let t = timeBlock(runFwd, block.fwd);
           ours.fwd.push(t.wall), ours.cfwd.push(t.cpu);
           if (withPeer) await peerTime('fwd', { wall: th.fwd, cpu: th.cfwd });
-          t = time(runFb);
+          t = timeBlock(runFb, block.fwdbwd);
           ours.fb.push(t.wall), ours.cfb.push(t.cpu);
           if (withPeer) await peerTime('fwdbwd', { wall: th.fb, cpu: th.cfb });
         }
         res.ours = { fwd: summarize(ours.fwd), fwdbwd: summarize(ours.fb) };
+        if (blockMs > 0) res.block = block;
         if (withPeer) {
           res.torch = { fwd: summarize(th.fwd), fwdbwd: summarize(th.fb), version: torchVersion };
           res.ratio = { fwd: res.torch.fwd.median / res.ours.fwd.median, fwdbwd: res.torch.fwdbwd.median / res.ours.fwdbwd.median };
@@ -223,6 +242,7 @@ function printRow(r: CaseResult): void {
     console.log('ms per call, median [min-max]; ratio = torch / ours (above 1: ours faster); GFLOP/s or GB/s: ours, fwd / fwd+bwd');
     const cols = ['case', 'ours fwd', 'torch fwd', 'ratio', 'ours fwd+bwd', 'torch fwd+bwd', 'ratio'];
     if (cpu) cols.push('cpu: ours fwd', 'torch fwd', 'ratio', 'ours fwd+bwd', 'torch fwd+bwd', 'ratio');
+    if (r.block) cols.push('calls per block fwd / fwd+bwd');
     console.log([...cols, 'agree', 'GFLOP/s | GB/s'].join(' | '));
     header = true;
   }
@@ -234,6 +254,7 @@ function printRow(r: CaseResult): void {
     row.push(fmt(r.cpu.ours.fwd), r.cpu.torch ? fmt(r.cpu.torch.fwd) : '-', r.cpu.ratio ? r.cpu.ratio.fwd.toFixed(2) : '-',
       fmt(r.cpu.ours.fwdbwd), r.cpu.torch ? fmt(r.cpu.torch.fwdbwd) : '-', r.cpu.ratio ? r.cpu.ratio.fwdbwd.toFixed(2) : '-');
   }
+  if (r.block) row.push(`${r.block.fwd} / ${r.block.fwdbwd}`);
   const rate = r.gflops ? `${r.gflops.fwd.toFixed(0)} / ${r.gflops.fwdbwd.toFixed(0)} GFLOP/s` : r.gbps ? `${r.gbps.fwd.toFixed(1)} / ${r.gbps.fwdbwd.toFixed(1)} GB/s` : '-';
   row.push(r.error ?? (r.agree ? `${r.agree.ok ? 'yes' : 'NO'} (${r.agree.maxRelErr.toExponential(1)})` : '-'), rate);
   console.log(row.join(' | '));

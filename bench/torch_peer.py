@@ -6,7 +6,8 @@ Commands:
   {"cmd": "setup", "op": "gemm", "case": {...}, "inputs": [{"path": ..., "shape": [...]}], "dtype": "f32"|"bf16", "out": path}
       loads the inputs (raw float32, written by bench/ops.ts), runs the forward once, writes the
       output as raw float32 to `out`, answers {"ok": true}
-  {"cmd": "time", "mode": "fwd"|"fwdbwd"}   runs once, answers {"ms": wall, "cpu_ms": process CPU time}
+  {"cmd": "time", "mode": "fwd"|"fwdbwd", "n": 1}   runs n times back to back, answers the median call's
+      {"ms": wall, "cpu_ms": process CPU time} (n 1, the default: one call)
 Run with Debian's PyTorch (/usr/bin/python3, apt-get install python3-torch).
 """
 import json, math, sys, time
@@ -61,17 +62,23 @@ def main():
                 reply = {"ok": True, "torch": torch.__version__}
             elif msg["cmd"] == "time":
                 xs, fwd = state["xs"], state["fwd"]
-                if msg["mode"] == "fwd":
-                    c, t = time.process_time(), time.perf_counter()
-                    with torch.no_grad():
-                        fwd()
-                else:
-                    for x in xs:
-                        x.grad = None
-                    c, t = time.process_time(), time.perf_counter()
-                    out = fwd()
-                    out.backward(state["ones"])
-                reply = {"ms": (time.perf_counter() - t) * 1e3, "cpu_ms": (time.process_time() - c) * 1e3}
+
+                def once():
+                    if msg["mode"] == "fwd":
+                        c, t = time.process_time(), time.perf_counter()
+                        with torch.no_grad():
+                            fwd()
+                    else:
+                        for x in xs:
+                            x.grad = None
+                        c, t = time.process_time(), time.perf_counter()
+                        out = fwd()
+                        out.backward(state["ones"])
+                    return (time.perf_counter() - t) * 1e3, (time.process_time() - c) * 1e3
+
+                runs = sorted(once() for _ in range(int(msg.get("n", 1))))
+                ms, cpu = runs[len(runs) // 2]
+                reply = {"ms": ms, "cpu_ms": cpu}
             else:
                 reply = {"error": "unknown cmd"}
         except Exception as e:  # reported to the benchmark, which marks the case
