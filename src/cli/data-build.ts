@@ -9,6 +9,7 @@ import { FeedbackStore } from '../data/store/feedback-store.js';
 import { worldPairChunks, dimensionQuotas } from '../data/strategies/build-world-pairs.js';
 import { openGenerator, parseGeneratorSpec, type OpenedGenerator } from '../eval/generator-spec.js';
 import { dataCommand, integer, nonEmpty, positiveInt, progressBar } from './data-options.js';
+import { onStopSignals } from './stop-signals.js';
 
 interface BuildCliOptions {
   world?: boolean;
@@ -58,8 +59,7 @@ export function register(program: Command): void {
       let inserted = 0;
       let duplicates = 0;
       const stop = new AbortController();
-      const onSigint = () => stop.abort();
-      process.once('SIGINT', onSigint);
+      const offSignals = onStopSignals(() => stop.abort());
       try {
         for await (const chunk of worldPairChunks({
           pairs, seed, size, expert: { flipRate, tieBand },
@@ -73,7 +73,7 @@ export function register(program: Command): void {
           duplicates += r.duplicates;
         }
       } finally {
-        process.off('SIGINT', onSigint);
+        offSignals();
         bar.stop();
         store.close();
         sampler?.dispose();

@@ -11,6 +11,7 @@ import { runDemo } from '../eval/run/demo.js';
 import type { DemoMode } from '../eval/run/demo-config.js';
 import { stageRecord } from '../eval/run/run-dir.js';
 import { integer, progressBar } from './data-options.js';
+import { onStopSignals } from './stop-signals.js';
 
 interface DemoCliOptions {
   quick?: boolean;
@@ -36,12 +37,10 @@ export function register(program: Command): void {
       const runDir = resolve(opts.out ?? `treereward-demo-${mode}-seed${seed}`);
       const say = (line: string) => (opts.json ? console.error(line) : console.log(line));
       const stop = new AbortController();
-      const onSigint = () => {
-        say('stopping after the current step (Ctrl-C again to force)...');
+      const offSignals = onStopSignals(() => {
+        say('stopping after the current step (Ctrl-C or SIGTERM again to force)...');
         stop.abort();
-        process.once('SIGINT', () => process.exit(130));
-      };
-      process.once('SIGINT', onSigint);
+      });
       const t0 = Date.now();
       say(`treereward demo (${mode}, seed ${seed}) in ${runDir}`);
       try {
@@ -66,7 +65,7 @@ export function register(program: Command): void {
         if (!result.stopped && report?.status === 'done') say(`report: ${resolve(runDir, String(report.outputs.html))} (${seconds.toFixed(0)} s in all)`);
         if (opts.json) console.log(JSON.stringify({ ok: !result.stopped, runDir, seconds, manifest: result.manifest }, null, 2));
       } finally {
-        process.off('SIGINT', onSigint);
+        offSignals();
       }
     });
 }

@@ -20,6 +20,7 @@ import { evaluationTables } from '../eval/tables.js';
 import { loadRewardModel } from '../reward/checkpoint.js';
 import type { RewardModel } from '../reward/reward-model.js';
 import { integer, positiveInt, progressBar } from './data-options.js';
+import { onStopSignals } from './stop-signals.js';
 
 interface EvalCliOptions {
   model?: string;
@@ -77,8 +78,7 @@ export function register(program: Command): void {
       const settings = { model: model.spec, base: base?.spec ?? null, prompts: promptSource, seeds: seeds.length, expert, rewards: opts.reward };
       if (runDir) openRun(runDir, 'eval', expertSeed, settings, `treereward ${process.argv.slice(2).join(' ')}`);
       const stop = new AbortController();
-      const onSigint = () => stop.abort();
-      process.once('SIGINT', onSigint);
+      const offSignals = onStopSignals(() => stop.abort());
       const bar = opts.json ? { update() {}, stop() {} } : progressBar('evaluate', 1);
       const t0 = Date.now();
       try {
@@ -103,7 +103,7 @@ export function register(program: Command): void {
         }
       } finally {
         bar.stop();
-        process.off('SIGINT', onSigint);
+        offSignals();
         for (const r of rewards) r.model.dispose();
       }
     });

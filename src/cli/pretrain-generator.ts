@@ -15,6 +15,7 @@ import type { StageStep } from '../assets/generator-training.js';
 import { pretrainGenerator, type PretrainGeneratorReport } from '../assets/pretrain-generator.js';
 import { shipGenerator } from '../assets/ship-generator.js';
 import { integer, nonEmpty, positiveInt, progressBar, type Progress } from './data-options.js';
+import { onStopSignals } from './stop-signals.js';
 
 interface CommonOptions {
   out?: string;
@@ -109,8 +110,7 @@ const quote = (s: string) => (/^[\w./=:-]+$/.test(s) ? s : JSON.stringify(s));
 /** Ctrl-C as an abort, a progress bar per stage on stderr, log lines on stderr (unless --json). */
 async function withProgress<T>(json: boolean, totals: Record<string, number>, fn: (h: { signal: AbortSignal; onStep: (s: StageStep) => void; log: (l: string) => void }) => Promise<T>): Promise<T> {
   const stop = new AbortController();
-  const onSigint = () => stop.abort();
-  process.once('SIGINT', onSigint);
+  const offSignals = onStopSignals(() => stop.abort());
   let bar: Progress | null = null;
   let stage = '';
   try {
@@ -131,7 +131,7 @@ async function withProgress<T>(json: boolean, totals: Record<string, number>, fn
     });
   } finally {
     (bar as Progress | null)?.stop();
-    process.off('SIGINT', onSigint);
+    offSignals();
   }
 }
 

@@ -11,6 +11,7 @@ import type { StepInfo } from '../assets/pretrain-loop.js';
 import { shipAsset } from '../assets/ship.js';
 import { WORLD_BLIP_CONFIGS, WORLD_CLIP_CONFIGS } from '../assets/world-configs.js';
 import { integer, nonEmpty, oneOf, positiveInt, progressBar } from './data-options.js';
+import { onStopSignals } from './stop-signals.js';
 
 interface PretrainCliOptions {
   out?: string;
@@ -77,8 +78,7 @@ function canonicalCommand(what: string, opts: PretrainCliOptions, o: ReturnType<
 /** Runs `fn` with a progress bar, Ctrl-C as an abort, and log lines on stderr (unless --json). */
 async function withProgress<T>(label: string, steps: number, json: boolean, fn: (h: { signal: AbortSignal; onStep: (i: StepInfo) => void; log: (l: string) => void }) => Promise<T>): Promise<T> {
   const stop = new AbortController();
-  const onSigint = () => stop.abort();
-  process.once('SIGINT', onSigint);
+  const offSignals = onStopSignals(() => stop.abort());
   const bar = json ? { update() {}, stop() {} } : progressBar(label, steps);
   try {
     return await fn({
@@ -90,7 +90,7 @@ async function withProgress<T>(label: string, steps: number, json: boolean, fn: 
     });
   } finally {
     bar.stop();
-    process.off('SIGINT', onSigint);
+    offSignals();
   }
 }
 

@@ -15,6 +15,7 @@ import { runExperiment, type ExperimentProgress, type ExperimentResult } from '.
 import { runRefl, type ReflProgress, type ReflResult } from '../refl/run-refl.js';
 import { loadBenchmark, trainingPrompt } from '../world/benchmark.js';
 import { WORLD_JUDGES } from '../world/judges/index.js';
+import { onStopSignals } from './stop-signals.js';
 
 interface ReflCliOptions {
   config?: string;
@@ -72,8 +73,7 @@ export function register(program: Command): void {
         throw new Error(`Expected exactly one of --config and --experiment but received ${opts.config === undefined ? 'neither' : 'both'}`);
       }
       const stop = new AbortController();
-      const onSigint = () => stop.abort();
-      process.once('SIGINT', onSigint);
+      const offSignals = onStopSignals(() => stop.abort());
       try {
         if (opts.config !== undefined) {
           const file = resolve(opts.config);
@@ -99,7 +99,7 @@ export function register(program: Command): void {
           else console.log(readFileSync(result.reportFile, 'utf8'));
         }
       } finally {
-        process.off('SIGINT', onSigint);
+        offSignals();
       }
     });
 }

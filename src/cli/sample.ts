@@ -9,6 +9,7 @@ import { loadDiffusionModel } from '../diffusion/pipeline/model-dir.js';
 import { imageGrid, writePng } from '../diffusion/pipeline/rgb-images.js';
 import { SCHEDULER_KINDS, type SchedulerKind } from '../diffusion/schedulers/scheduler-config.js';
 import { integer, nonEmpty, oneOf, positiveInt, progressBar } from './data-options.js';
+import { onStopSignals } from './stop-signals.js';
 
 interface SampleCliOptions {
   model?: string;
@@ -71,8 +72,7 @@ export function register(program: Command): void {
       const t0 = Date.now();
       const model = loadDiffusionModel(dir);
       const stop = new AbortController();
-      const onSigint = () => stop.abort();
-      process.once('SIGINT', onSigint);
+      const offSignals = onStopSignals(() => stop.abort());
       const bar = opts.json ? { update() {}, stop() {} } : progressBar('sample', 1);
       try {
         const pipe = model.pipeline();
@@ -95,7 +95,7 @@ export function register(program: Command): void {
         else console.log(`wrote ${n} images (${report.size}px, ${report.steps} ${report.scheduler} steps, guidance ${report.guidanceScale}) to ${out} in ${report.seconds.toFixed(1)} s`);
       } finally {
         bar.stop();
-        process.off('SIGINT', onSigint);
+        offSignals();
         model.dispose();
       }
     });

@@ -1,7 +1,9 @@
 // `treereward data build --world` through main(): builds, stores, resumes, and checks its options.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { FeedbackStore } from '../../../src/data/store/index.js';
@@ -57,4 +59,43 @@ describe('treereward data build --world', () => {
     await expect(cli('data', 'build', '--world', '--pairs', '0', '--out', '/tmp/x')).rejects.toThrow('Expected a positive integer for --pairs but received "0"');
     await expect(cli('data', 'build', '--world', '--pairs', '6', '--out', '/tmp/x', '--flip-rate', '2')).rejects.toThrow('Expected a number in [0, 1] for --flip-rate but received "2"');
   });
+
+  // src/cli/stop-signals.ts: SIGTERM (what `kill` sends; a job started in the background by a script may
+  // have SIGINT ignored) stops it after the current chunk, and the same command resumes.
+  it('SIGTERM stops it after the current chunk (exit 1, the reason on stderr) and the same command resumes', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'data-build-term-'));
+    dirs.push(out);
+    const bin = resolve(__dirname, '../../../bin/treereward.js');
+    const args = ['data', 'build', '--world', '--pairs', '1500', '--out', out, '--seed', '9', '--json'];
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const stored = () => { // read-only, beside the writer
+      if (!existsSync(join(out, 'feedback.sqlite'))) return 0;
+      const db = new Database(join(out, 'feedback.sqlite'), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare('SELECT COUNT(*) FROM pairs').pluck().get() as number;
+      } catch {
+        return 0; // not created yet
+      } finally {
+        db.close();
+      }
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    for (let i = 0; i < 600 && stored() < 60; i++) await sleep(50);
+    expect(child.exitCode, stderr).toBe(null);
+    child.kill('SIGTERM');
+    // a build that did not reach its count fails (exit 1) with the reason; what it stored stays stored
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/it was aborted/);
+    expect(stdout).toBe('');
+    const kept = stored();
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(1500);
+    const second = JSON.parse(await cli(...args));
+    expect(second).toMatchObject({ inserted: 1500 - kept, alreadyStored: kept });
+  }, 120_000);
 });
