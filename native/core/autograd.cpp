@@ -100,16 +100,17 @@ static bool scatter_into_region(const Node& node, const Tensor& dout, std::unord
   if (in.device() != Device::CPU || dout.device() != Device::CPU || dout.dtype() != in.dtype() ||
       (in.dtype() != DType::F32 && in.dtype() != DType::F64))
     return false;
-  Tensor probe = node.grad_region(in);  // a view of the input: does the node have a region at all?
-  if (!probe.defined()) return false;
-  Tensor leaf_slot;
+  if (!node.has_grad_region()) return false;
+  Tensor leaf_slot = in.grad_fn() ? Tensor() : in.grad();
   Tensor& slot = in.grad_fn() ? grads[in.grad_fn().get()] : leaf_slot;
-  if (!in.grad_fn()) leaf_slot = in.grad();
-  bool fresh = !slot.defined();
-  if (fresh) slot = zeros(in.shape(), in.dtype(), in.device());
-  Tensor region = node.grad_region(slot);
-  if (fresh) copy_into(region, dout);
-  else add_inplace(region, dout, 1.0);
+  if (slot.defined()) {  // a gradient already there: add into its region, or leave it to the node where it has none
+    Tensor region = node.grad_region(slot);
+    if (!region.defined()) return false;
+    add_inplace(region, dout, 1.0);
+  } else {
+    slot = zeros(in.shape(), in.dtype(), in.device());
+    copy_into(node.grad_region(slot), dout);
+  }
   if (!in.grad_fn()) in.impl()->grad = slot;
   return true;
 }

@@ -27,7 +27,8 @@ struct Node {
   // For a node with one input whose gradient is dout placed in a region of zeros (a slice's): that region
   // of `slot`, a gradient shaped like the input, so that the engine adds dout there in place instead of
   // building and adding a zero-padded copy (three slices of one qkv tensor: one buffer, no full-size
-  // zeros or sums per slice). Undefined (the default) where the node has no such region.
+  // zeros or sums per slice). Undefined where `slot` is not a contiguous tensor of the input's shape.
+  virtual bool has_grad_region() const { return false; }
   virtual Tensor grad_region(const Tensor& slot) const {
     (void)slot;
     return Tensor();

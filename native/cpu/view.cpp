@@ -68,6 +68,7 @@ struct SliceNode : Node {
   Shape in, out;
   int d = 0;
   int64_t start = 0, step = 1;
+  bool has_grad_region() const override { return true; }
   Tensor grad_region(const Tensor& slot) const override {  // slot: a contiguous gradient shaped like the input
     if (!slot.is_contiguous() || slot.shape() != in) return Tensor();
     Shape st = slot.strides();

@@ -212,4 +212,16 @@ describe('gradient slots', () => {
     for (let r = 0; r < B * N; r++) for (let i = 0; i < 3; i++) want.push(...w[i].slice(r * C, (r + 1) * C).map((v) => 1.5 * v));
     closeTo(values(x.grad), want);
   });
+
+  it("a leaf whose gradient the caller set from a transposed view: a slice's gradient is added into it", () => {
+    const rng = new Rng(13);
+    const x = rng.randn([4, 6], { requiresGrad: true });
+    const base = rng.randn([6, 4]);
+    x.grad = base.transpose(0, 1); // stored contiguous (setGrad copies a view), then the slice adds into its region
+    x.slice(1, 0, 3).mul(2).sum().backward();
+    const b = values(base.clone());
+    const want: number[] = [];
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 6; j++) want.push(b[j * 4 + i] + (j < 3 ? 2 : 0));
+    closeTo(values(x.grad), want);
+  });
 });
