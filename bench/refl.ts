@@ -7,7 +7,8 @@
 // checkpointing (each in its own process, 2 warm-ups + 1 timed step, so each peak RSS is its own)
 // and one peer process (--reps 1). Prints medians [min-max] over the rounds, the ratio torch / ours
 // (above 1: ours faster), our peak native tensor bytes, and each process's peak RSS.
-//   npx tsx bench/refl.ts [--rounds 3] [--threads 2] [--json]
+//   npx tsx bench/refl.ts [--rounds 3] [--threads 2] [--autocast] [--json]
+// --autocast adds our step under autocast('bfloat16') (bf16-mixed) to each round, against the same float32 peer.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import {
-  AdamW, AutoencoderKL, BlipBackbone, F, memoryStats, numThreads, readSafetensors, resetPeakMemory, Rng, setNumThreads, tensor, tidy, TreeHeads, UNet,
+  AdamW, autocast, AutoencoderKL, BlipBackbone, F, memoryStats, numThreads, readSafetensors, resetPeakMemory, Rng, setNumThreads, tensor, tidy, TreeHeads, UNet,
   resolveTree, type Tensor,
 } from '../src/index.js';
 import { KlCodec } from '../src/diffusion/pipeline/components.js';
@@ -97,10 +98,11 @@ function agreement(w: Map<string, Tensor>, io: Map<string, Tensor>): { maxRelErr
 }
 
 /** Child process: 2 warm-ups and one timed step; prints its time and memory. */
-function child(wPath: string, ioPath: string, checkpointing: boolean): void {
+function child(wPath: string, ioPath: string, checkpointing: boolean, mixed: boolean): void {
   const { tensors: w } = readSafetensors(wPath);
   const { tensors: io } = readSafetensors(ioPath);
-  const { step } = build(w, io, checkpointing);
+  const built = build(w, io, checkpointing);
+  const step = mixed ? () => autocast('bfloat16', built.step) : built.step;
   for (const t of w.values()) t.dispose(); // copied into the models: the file's copy would count twice
   for (let k = 0; k < 2; k++) step();
   resetPeakMemory();
@@ -111,8 +113,8 @@ function child(wPath: string, ioPath: string, checkpointing: boolean): void {
   console.log(JSON.stringify({ ms, peakNativeMb: (memoryStats().peakBytes - base) / 2 ** 20, liveMb: base / 2 ** 20, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
-function ours(wPath: string, ioPath: string, checkpointing: boolean, threads: number) {
-  const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', checkpointing ? 'ckpt' : 'plain', '--w', wPath, '--io', ioPath, '--threads', String(threads)]).toString();
+function ours(wPath: string, ioPath: string, mode: 'plain' | 'ckpt' | 'mixed', threads: number) {
+  const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, '--w', wPath, '--io', ioPath, '--threads', String(threads)]).toString();
   return JSON.parse(out.trim().split('\n').pop()!) as { ms: number; peakNativeMb: number; liveMb: number; peakRssMb: number };
 }
 
@@ -127,10 +129,10 @@ function peer(threads: number): { ms: number; peakRssMb: number } {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     rounds: { type: 'string', default: '3' }, threads: { type: 'string', default: '2' }, json: { type: 'boolean', default: false },
-    child: { type: 'string' }, w: { type: 'string' }, io: { type: 'string' },
+    child: { type: 'string' }, w: { type: 'string' }, io: { type: 'string' }, autocast: { type: 'boolean', default: false },
   } });
   setNumThreads(Number(values.threads));
-  if (values.child) return child(values.w!, values.io!, values.child === 'ckpt');
+  if (values.child) return child(values.w!, values.io!, values.child === 'ckpt', values.child === 'mixed');
   const rounds = Number(values.rounds);
   if (!(rounds >= 3)) throw new Error(`Expected --rounds of at least 3 but received ${values.rounds}`);
   if (!TorchPeer.available()) throw new Error('the PyTorch peer needs /usr/bin/python3 with torch');
@@ -142,12 +144,13 @@ async function main(): Promise<void> {
     const { tensors: w } = readSafetensors(wPath);
     const { tensors: io } = readSafetensors(ioPath);
     const agree = agreement(w, io);
-    const runs = { plain: [] as ReturnType<typeof ours>[], ckpt: [] as ReturnType<typeof ours>[], torch: [] as ReturnType<typeof peer>[] };
+    const runs = { plain: [] as ReturnType<typeof ours>[], ckpt: [] as ReturnType<typeof ours>[], mixed: [] as ReturnType<typeof ours>[], torch: [] as ReturnType<typeof peer>[] };
     for (let r = 0; r < rounds; r++) {
-      runs.plain.push(ours(wPath, ioPath, false, threads));
-      runs.ckpt.push(ours(wPath, ioPath, true, threads));
+      runs.plain.push(ours(wPath, ioPath, 'plain', threads));
+      runs.ckpt.push(ours(wPath, ioPath, 'ckpt', threads));
+      if (values.autocast) runs.mixed.push(ours(wPath, ioPath, 'mixed', threads));
       runs.torch.push(peer(threads));
-      if (!values.json) console.error(`round ${r + 1}: ours ${runs.plain[r].ms.toFixed(0)} ms, ours (checkpointing) ${runs.ckpt[r].ms.toFixed(0)} ms, torch ${runs.torch[r].ms.toFixed(0)} ms`);
+      if (!values.json) console.error(`round ${r + 1}: ours ${runs.plain[r].ms.toFixed(0)} ms, ours (checkpointing) ${runs.ckpt[r].ms.toFixed(0)} ms${values.autocast ? `, ours (bf16-mixed) ${runs.mixed[r].ms.toFixed(0)} ms` : ''}, torch ${runs.torch[r].ms.toFixed(0)} ms`);
     }
     const ms = (xs: { ms: number }[]) => summarize(xs.map((x) => x.ms));
     const ratios = (mine: { ms: number }[]) => summarize(mine.map((m, i) => runs.torch[i].ms / m.ms));
@@ -157,7 +160,8 @@ async function main(): Promise<void> {
       ours: { ms: ms(runs.plain), peakNativeMb: summarize(runs.plain.map((x) => x.peakNativeMb)), peakRssMb: summarize(runs.plain.map((x) => x.peakRssMb)), liveMb: runs.plain[0].liveMb },
       oursCheckpointing: { ms: ms(runs.ckpt), peakNativeMb: summarize(runs.ckpt.map((x) => x.peakNativeMb)), peakRssMb: summarize(runs.ckpt.map((x) => x.peakRssMb)) },
       torch: { ms: ms(runs.torch), peakRssMb: summarize(runs.torch.map((x) => x.peakRssMb)) },
-      ratio: { plain: ratios(runs.plain), checkpointing: ratios(runs.ckpt) },
+      ratio: { plain: ratios(runs.plain), checkpointing: ratios(runs.ckpt), ...(values.autocast ? { bf16Mixed: ratios(runs.mixed) } : {}) },
+      ...(values.autocast ? { oursBf16Mixed: { ms: ms(runs.mixed), peakNativeMb: summarize(runs.mixed.map((x) => x.peakNativeMb)), peakRssMb: summarize(runs.mixed.map((x) => x.peakRssMb)) } } : {}),
     };
     if (values.json) {
       console.log(JSON.stringify(report, null, 1));
@@ -168,6 +172,9 @@ async function main(): Promise<void> {
     console.log(`ms per step, median [min-max] over ${rounds} rounds; ratio = torch / ours (above 1: ours faster)`);
     console.log(`ours                  ${fmt(report.ours.ms, 0)}  ratio ${fmt(report.ratio.plain)}  peak native ${fmt(report.ours.peakNativeMb, 0)} MB above ${report.ours.liveMb.toFixed(0)} MB live (weights, AdamW state, inputs)  peak RSS ${fmt(report.ours.peakRssMb, 0)} MB`);
     console.log(`ours, checkpointing   ${fmt(report.oursCheckpointing.ms, 0)}  ratio ${fmt(report.ratio.checkpointing)}  peak native ${fmt(report.oursCheckpointing.peakNativeMb, 0)} MB  peak RSS ${fmt(report.oursCheckpointing.peakRssMb, 0)} MB`);
+    if (report.oursBf16Mixed) {
+      console.log(`ours, bf16-mixed      ${fmt(report.oursBf16Mixed.ms, 0)}  ratio ${fmt(report.ratio.bf16Mixed!)}  peak native ${fmt(report.oursBf16Mixed.peakNativeMb, 0)} MB  peak RSS ${fmt(report.oursBf16Mixed.peakRssMb, 0)} MB  (against PyTorch's float32 step)`);
+    }
     console.log(`torch                 ${fmt(report.torch.ms, 0)}  peak RSS ${fmt(report.torch.peakRssMb, 0)} MB`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
