@@ -113,7 +113,7 @@ function child(wPath: string, ioPath: string, checkpointing: boolean, mixed: boo
   console.log(JSON.stringify({ ms, peakNativeMb: (memoryStats().peakBytes - base) / 2 ** 20, liveMb: base / 2 ** 20, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
-function ours(wPath: string, ioPath: string, mode: 'plain' | 'ckpt' | 'mixed', threads: number) {
+function ours(wPath: string, ioPath: string, mode: 'plain' | 'ckpt' | 'mixed' | 'mixed-ckpt', threads: number) {
   const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, '--w', wPath, '--io', ioPath, '--threads', String(threads)]).toString();
   return JSON.parse(out.trim().split('\n').pop()!) as { ms: number; peakNativeMb: number; liveMb: number; peakRssMb: number };
 }
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     child: { type: 'string' }, w: { type: 'string' }, io: { type: 'string' }, autocast: { type: 'boolean', default: false },
   } });
   setNumThreads(Number(values.threads));
-  if (values.child) return child(values.w!, values.io!, values.child === 'ckpt', values.child === 'mixed');
+  if (values.child) return child(values.w!, values.io!, values.child.endsWith('ckpt'), values.child.startsWith('mixed'));
   const rounds = Number(values.rounds);
   if (!(rounds >= 3)) throw new Error(`Expected --rounds of at least 3 but received ${values.rounds}`);
   if (!TorchPeer.available()) throw new Error('the PyTorch peer needs /usr/bin/python3 with torch');
@@ -144,11 +144,11 @@ async function main(): Promise<void> {
     const { tensors: w } = readSafetensors(wPath);
     const { tensors: io } = readSafetensors(ioPath);
     const agree = agreement(w, io);
-    const runs = { plain: [] as ReturnType<typeof ours>[], ckpt: [] as ReturnType<typeof ours>[], mixed: [] as ReturnType<typeof ours>[], torch: [] as ReturnType<typeof peer>[] };
+    const runs = { plain: [] as ReturnType<typeof ours>[], ckpt: [] as ReturnType<typeof ours>[], mixed: [] as ReturnType<typeof ours>[], mixedCkpt: [] as ReturnType<typeof ours>[], torch: [] as ReturnType<typeof peer>[] };
     for (let r = 0; r < rounds; r++) {
       runs.plain.push(ours(wPath, ioPath, 'plain', threads));
       runs.ckpt.push(ours(wPath, ioPath, 'ckpt', threads));
-      if (values.autocast) runs.mixed.push(ours(wPath, ioPath, 'mixed', threads));
+      if (values.autocast) runs.mixed.push(ours(wPath, ioPath, 'mixed', threads)), runs.mixedCkpt.push(ours(wPath, ioPath, 'mixed-ckpt', threads));
       runs.torch.push(peer(threads));
       if (!values.json) console.error(`round ${r + 1}: ours ${runs.plain[r].ms.toFixed(0)} ms, ours (checkpointing) ${runs.ckpt[r].ms.toFixed(0)} ms${values.autocast ? `, ours (bf16-mixed) ${runs.mixed[r].ms.toFixed(0)} ms` : ''}, torch ${runs.torch[r].ms.toFixed(0)} ms`);
     }
@@ -161,7 +161,10 @@ async function main(): Promise<void> {
       oursCheckpointing: { ms: ms(runs.ckpt), peakNativeMb: summarize(runs.ckpt.map((x) => x.peakNativeMb)), peakRssMb: summarize(runs.ckpt.map((x) => x.peakRssMb)) },
       torch: { ms: ms(runs.torch), peakRssMb: summarize(runs.torch.map((x) => x.peakRssMb)) },
       ratio: { plain: ratios(runs.plain), checkpointing: ratios(runs.ckpt), ...(values.autocast ? { bf16Mixed: ratios(runs.mixed) } : {}) },
-      ...(values.autocast ? { oursBf16Mixed: { ms: ms(runs.mixed), peakNativeMb: summarize(runs.mixed.map((x) => x.peakNativeMb)), peakRssMb: summarize(runs.mixed.map((x) => x.peakRssMb)) } } : {}),
+      ...(values.autocast ? {
+        oursBf16Mixed: { ms: ms(runs.mixed), peakNativeMb: summarize(runs.mixed.map((x) => x.peakNativeMb)), peakRssMb: summarize(runs.mixed.map((x) => x.peakRssMb)) },
+        oursBf16MixedCheckpointing: { ms: ms(runs.mixedCkpt), peakNativeMb: summarize(runs.mixedCkpt.map((x) => x.peakNativeMb)), peakRssMb: summarize(runs.mixedCkpt.map((x) => x.peakRssMb)) },
+      } : {}),
     };
     if (values.json) {
       console.log(JSON.stringify(report, null, 1));
@@ -174,6 +177,8 @@ async function main(): Promise<void> {
     console.log(`ours, checkpointing   ${fmt(report.oursCheckpointing.ms, 0)}  ratio ${fmt(report.ratio.checkpointing)}  peak native ${fmt(report.oursCheckpointing.peakNativeMb, 0)} MB  peak RSS ${fmt(report.oursCheckpointing.peakRssMb, 0)} MB`);
     if (report.oursBf16Mixed) {
       console.log(`ours, bf16-mixed      ${fmt(report.oursBf16Mixed.ms, 0)}  ratio ${fmt(report.ratio.bf16Mixed!)}  peak native ${fmt(report.oursBf16Mixed.peakNativeMb, 0)} MB  peak RSS ${fmt(report.oursBf16Mixed.peakRssMb, 0)} MB  (against PyTorch's float32 step)`);
+      const mc = report.oursBf16MixedCheckpointing!;
+      console.log(`ours, bf16-mixed, checkpointing  ${fmt(mc.ms, 0)}  peak native ${fmt(mc.peakNativeMb, 0)} MB  peak RSS ${fmt(mc.peakRssMb, 0)} MB`);
     }
     console.log(`torch                 ${fmt(report.torch.ms, 0)}  peak RSS ${fmt(report.torch.peakRssMb, 0)} MB`);
   } finally {
