@@ -25,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
     import('./reward.js'),
     import('./eval.js'),
     import('./report.js'),
+    import('./status.js'),
     import('./demo.js'),
   ]);
   for (const m of modules) m.register(program);
