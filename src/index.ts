@@ -19,5 +19,3 @@ export { type Tokenizer, type EncodeOptions, type EncodedBatch, type DecodeOptio
 export * from './diffusion/index.js';
 export * from './reward/index.js';
 export * from './refl/index.js';
-export * from './data/index.js';
-export * from './eval/index.js';

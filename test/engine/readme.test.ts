@@ -21,7 +21,8 @@ describe('README', () => {
     try {
       blocks.forEach((code, i) => {
         const file = path.join(dir, `example-${i}.mts`);
-        writeFileSync(file, code.replaceAll("from 'treereward'", `from '${path.join(root, 'src', 'index.ts')}'`));
+        const src = (sub: string) => `from '${path.join(root, 'src', sub, 'index.ts')}'`;
+        writeFileSync(file, code.replaceAll("from 'treereward/data'", src('data')).replaceAll("from 'treereward/eval'", src('eval')).replaceAll("from 'treereward'", src('')));
         execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: 'pipe' });
       });
     } finally {
