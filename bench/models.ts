@@ -148,8 +148,8 @@ async function main(): Promise<void> {
           // before its one timed call (the peer's process has just used the cores and caches in between)
           runFwd(), runFwd();
           let m = time(runFwd);
-          runFb(), runFb();
           of.push(m.wall), cof.push(m.cpu);
+          runFb(), runFb();
           m = time(runFb);
           ob.push(m.wall), cob.push(m.cpu);
           const t = peerOnce(what, threads, values.cpu!)[part.name];

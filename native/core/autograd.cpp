@@ -91,9 +91,10 @@ static void accumulate(Tensor& slot, Tensor g, DType dtype, Device device) {
   }
 }
 
-// A region node's (a slice's) gradient added in place into its input's gradient: the slot is made zeros the
-// first time and dout copied into the region, later gradients for other regions (or the same one) are
-// added there. Only where the add can run in place on the cpu; false leaves the node to its own backward.
+// A region node's (a slice's) gradient written into its input's gradient: the slot is made zeros the first
+// time and dout copied into the region, later gradients for other regions (or the same one) are added there
+// (the region's sum with dout copied back). On the cpu in float32 and float64, where it was measured; false
+// leaves the node to its own backward.
 static bool scatter_into_region(const Node& node, const Tensor& dout, std::unordered_map<Node*, Tensor>& grads) {
   if (node.inputs.size() != 1 || !node.inputs[0].defined()) return false;
   const Tensor& in = node.inputs[0];
@@ -106,7 +107,7 @@ static bool scatter_into_region(const Node& node, const Tensor& dout, std::unord
   if (slot.defined()) {  // a gradient already there: add into its region, or leave it to the node where it has none
     Tensor region = node.grad_region(slot);
     if (!region.defined()) return false;
-    add_inplace(region, dout, 1.0);
+    copy_into(region, add(region, dout));
   } else {
     slot = zeros(in.shape(), in.dtype(), in.device());
     copy_into(node.grad_region(slot), dout);

@@ -87,8 +87,8 @@ Tensor empty_in_layout(const Tensor& like, DType dtype) {
   return view_of(buf, sh, strides, 0);
 }
 
-// bf16 <-> f32 copies for the bf16 path (vectorised; the engine's generic cast is per element), in the layout
-// of their source: rows of D values converted one by one (f32 -> bf16 rounded to nearest even).
+// bf16 <-> f32 copies for the bf16 path, 16 lanes at a time, in the layout of their source (the engine's cast
+// would make a contiguous copy): rows of D values converted one by one (f32 -> bf16 rounded to nearest even).
 #ifdef TR_HAVE_AVX512
 template <typename To, typename From>
 Tensor convert_rows(const Tensor& src, DType to) {

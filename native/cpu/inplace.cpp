@@ -5,47 +5,11 @@
 
 namespace tr {
 
-namespace {
-// dst (a strided cpu view, float32 or float64) += alpha * src (contiguous, same shape): rows of the last dim.
-void add_inplace_strided(Tensor& dst, const Tensor& src, double alpha) {
-  const Shape& shape = dst.shape();
-  int r = dst.rank();
-  int64_t n = dst.numel();
-  if (n == 0) return;
-  int64_t inner = shape[r - 1], rows = n / inner, ds = dst.strides()[r - 1];
-  TR_FLOAT_DISPATCH(dst.dtype(), T, {
-    T* base = static_cast<T*>(dst.storage()->data());
-    const T* ps = src.data<T>();
-    T a = static_cast<T>(alpha);
-    parallel_for(rows, std::max<int64_t>(1, kGrainElementwise / std::max<int64_t>(inner, 1)), [&](int64_t b, int64_t e) {
-      for (int64_t row = b; row < e; ++row) {
-        int64_t off = dst.offset(), rem = row;
-        for (int d = r - 2; d >= 0; --d) {
-          off += (rem % shape[d]) * dst.strides()[d];
-          rem /= shape[d];
-        }
-        T* pd = base + off;
-        const T* s = ps + row * inner;
-        if (ds == 1)
-          for (int64_t i = 0; i < inner; ++i) pd[i] += a * s[i];
-        else
-          for (int64_t i = 0; i < inner; ++i) pd[i * ds] += a * s[i];
-      }
-    });
-  });
-}
-}  // namespace
-
 void add_inplace(Tensor& dst, const Tensor& src_in, double alpha) {
   check(dst.shape() == src_in.shape(), ErrorCode::SHAPE_MISMATCH, "Expected the same shape for an in-place add but received ",
         shape_str(dst.shape()), " and ", shape_str(src_in.shape()));
-  Tensor src = cast_raw(src_in, dst.dtype());
-  if (!dst.is_contiguous() && dst.device() == Device::CPU && (dst.dtype() == DType::F32 || dst.dtype() == DType::F64) &&
-      src.device() == Device::CPU) {
-    add_inplace_strided(dst, src, alpha);
-    return;
-  }
   check(dst.is_contiguous(), ErrorCode::INTERNAL, "in-place add needs a contiguous destination");
+  Tensor src = cast_raw(src_in, dst.dtype());
 #ifdef TR_HAVE_CUDA
   if (dst.device() == Device::CUDA) {
     cuda_add_inplace(dst, src.device() == Device::CUDA ? src : to_device(src, Device::CUDA), alpha);

@@ -21,6 +21,16 @@ export function autocast<T>(dtype: 'bfloat16' | 'float32', fn: () => T): T {
   }
 }
 
+/** A training loop's precision: 'float32' throughout, or 'bf16-mixed' (its steps under autocast('bfloat16')). */
+export const PRECISIONS = ['float32', 'bf16-mixed'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/** fn in a training loop's precision: under autocast('bfloat16') for 'bf16-mixed', as it is for 'float32'. */
+export function inPrecision<T>(precision: Precision, fn: () => T): T {
+  if (!PRECISIONS.includes(precision)) throw expected(PRECISIONS.map((p) => `'${p}'`).join(' or '), 'precision', precision);
+  return precision === 'bf16-mixed' ? autocast('bfloat16', fn) : fn();
+}
+
 /** Runs fn with gradient recording off (no graph is built, nothing is saved for backward). */
 export function noGrad<T>(fn: () => T): T {
   const prev = native().setGradEnabled(false);

@@ -1,7 +1,7 @@
 export { Tensor, type TypedData } from './tensor.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, randn, rand, Rng, manualSeed, defaultGenerator, type CreateOptions } from './create.js';
 export * as F from './functional.js';
-export { noGrad, enableGrad, isGradEnabled, checkpoint, autocast } from './autograd.js';
+export { noGrad, enableGrad, isGradEnabled, checkpoint, autocast, inPrecision, PRECISIONS, type Precision } from './autograd.js';
 export { tidy, keep } from './scope.js';
 export { memoryStats, v8ExternalMemory, resetPeakMemory, emptyCache, numThreads, setNumThreads, hasCuda, buildInfo, type MemoryStats } from './memory.js';
 export * from './optim/index.js';

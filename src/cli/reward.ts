@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import sharp from 'sharp';
 
 import { FeedbackStore } from '../data/store/index.js';
-import { noGrad, tidy } from '../api/index.js';
+import { noGrad, PRECISIONS, tidy, type Precision } from '../api/index.js';
 import { calibrateSingle, calibrateTree } from '../reward/calibrate.js';
 import { loadRewardModel, saveRewardModel } from '../reward/checkpoint.js';
 import { buildReward, REWARD_VARIANTS, type RewardVariant } from '../reward/build-reward.js';
@@ -16,7 +16,6 @@ import { StorePairSource } from '../reward/pair-source.js';
 import { imagesToTensor } from '../reward/preprocess.js';
 import { SingleHeadReward, trainSingleHead } from '../reward/single-head.js';
 import { trainTreeReward } from '../reward/train-tree.js';
-import { REWARD_PRECISIONS, type RewardPrecision } from '../reward/train-loop.js';
 import { TreeReward } from '../reward/tree-reward.js';
 import { WordTokenizer, wordsOf } from '../tokenizers/word.js';
 
@@ -30,7 +29,7 @@ interface TrainOpts {
 
 async function train(o: TrainOpts): Promise<void> {
   if (!(REWARD_VARIANTS as readonly string[]).includes(o.variant)) throw new Error(`Expected one of ${REWARD_VARIANTS.join(', ')} for --variant but received ${o.variant}`);
-  if (!(REWARD_PRECISIONS as readonly string[]).includes(o.precision)) throw new Error(`Expected one of ${REWARD_PRECISIONS.join(', ')} for --precision but received ${o.precision}`);
+  if (!(PRECISIONS as readonly string[]).includes(o.precision)) throw new Error(`Expected one of ${PRECISIONS.join(', ')} for --precision but received ${o.precision}`);
   const store = FeedbackStore.open(o.store);
   try {
     const dimensions = store.dimensions();
@@ -41,7 +40,7 @@ async function train(o: TrainOpts): Promise<void> {
     bar?.start(o.steps, 0, { loss: '-' });
     const onStep = (s: { step: number; loss: number }) => bar?.update(s.step, { loss: s.loss.toFixed(4) });
     const t0 = performance.now();
-    const common = { steps: o.steps, batchSize: o.batch, lr: o.lr, freezeFraction: o.freeze, precision: o.precision as RewardPrecision, checkpointDir: `${o.out}/train-state`, checkpointEvery: 50, onStep };
+    const common = { steps: o.steps, batchSize: o.batch, lr: o.lr, freezeFraction: o.freeze, precision: o.precision as Precision, checkpointDir: `${o.out}/train-state`, checkpointEvery: 50, onStep };
     // single-small sees a small share of the pairs (the ImageReward setting): a sampler over a fixed subset.
     const source = new StorePairSource(store, { seed: o.seed, split: 'train' });
     if (model instanceof TreeReward) await trainTreeReward(model, source, common);

@@ -7,21 +7,20 @@
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** Registers the handlers; `stop` runs on the first signal. Returns the function that removes them. */
-export function onStopSignals(stop: (signal: NodeJS.Signals) => void): () => void {
+export function onStopSignals(stop: () => void): () => void {
   const forced: Partial<Record<NodeJS.Signals, () => void>> = {};
-  const first = (signal: NodeJS.Signals) => {
-    for (const s of SIGNALS) process.off(s, handlers[s]);
+  const first = () => {
+    for (const s of SIGNALS) process.off(s, first);
     for (const s of SIGNALS) {
       forced[s] = () => process.exit(s === 'SIGINT' ? 130 : 143);
       process.once(s, forced[s]!);
     }
-    stop(signal);
+    stop();
   };
-  const handlers = { SIGINT: () => first('SIGINT'), SIGTERM: () => first('SIGTERM') };
-  for (const s of SIGNALS) process.once(s, handlers[s]);
+  for (const s of SIGNALS) process.once(s, first);
   return () => {
     for (const s of SIGNALS) {
-      process.off(s, handlers[s]);
+      process.off(s, first);
       if (forced[s]) process.off(s, forced[s]!);
     }
   };

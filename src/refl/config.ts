@@ -4,6 +4,7 @@
 // `Expected <what> for <path> but received <value>`.
 import { z } from 'zod';
 
+import { PRECISIONS } from '../api/autograd.js';
 import { parseWith } from '../diffusion/config-check.js';
 import { SCHEDULER_KINDS, PREDICTION_TYPES } from '../diffusion/schedulers/scheduler-config.js';
 import { LORA_PROJECTIONS } from '../models/unet.js';
@@ -98,7 +99,7 @@ const trainSchema = z.strictObject({
   /** Recompute UNet, VAE and reward-backbone blocks in backward (DRaFT: whole denoising steps too). Defaults to false. */
   gradientCheckpointing: z.boolean().default(false),
   /** "bf16-mixed": the products (linear, matmul, conv2d, attention) in bf16 under autocast, weights and everything else float32. Defaults to "float32". */
-  precision: z.enum(['float32', 'bf16-mixed']).default('float32'),
+  precision: z.enum(PRECISIONS).default('float32'),
 });
 
 const pretrainSchema = z.strictObject({

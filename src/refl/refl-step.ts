@@ -8,7 +8,7 @@
 // "alternating" (ImageReward's SDXL script) makes two updates instead: one on L_pretrain, then one
 // on lambda L_reward. The two terms are backpropagated one after the other (their gradients add up
 // to those of L) so only one graph is alive at a time.
-import { autocast, noGrad } from '../api/autograd.js';
+import { inPrecision, noGrad, type Precision } from '../api/autograd.js';
 import type { Rng } from '../api/create.js';
 import type { AdamW } from '../api/optim/adamw.js';
 import { clipGradNorm } from '../api/optim/clip.js';
@@ -54,12 +54,7 @@ export interface ReflStepContext {
   /** The run's one random stream. */
   rng: Rng;
   /** 'bf16-mixed': each micro-batch (forward and backward, recomputed blocks included) under autocast('bfloat16'). Defaults to 'float32'. */
-  precision?: 'float32' | 'bf16-mixed';
-}
-
-/** fn under the step's precision. */
-function inPrecision<T>(ctx: ReflStepContext, fn: () => T): T {
-  return ctx.precision === 'bf16-mixed' ? autocast('bfloat16', fn) : fn();
+  precision?: Precision;
 }
 
 export interface ReflStepResult {
@@ -100,7 +95,7 @@ function rewardMicroBatch(ctx: ReflStepContext, scale: number) {
   // a. c: B prompts from the pool, and their text states (the text encoder is frozen)
   const prompts = Array.from({ length: B }, () => ctx.prompts[rng.int(ctx.prompts.length)]);
   const encode = (p: string[]) => noGrad(() => tidy(() => models.textEncoder.encode(models.tokenizer.tokenize(p))));
-  return inPrecision(ctx, () => tidy(() => {
+  return inPrecision(ctx.precision ?? 'float32', () => tidy(() => {
     const cond = encode(prompts);
     const uncond = ctx.sampling.guidanceScale !== 1 ? encode(prompts.map(() => ctx.negativePrompt)) : null;
     // b. the image, with gradient through the stop step
@@ -128,7 +123,7 @@ async function pretrainMicroBatch(ctx: ReflStepContext, scale: number): Promise<
   const pixels = imagesToPixels(items.map((it) => it.image));
   try {
     const models = { ...ctx.models, unet: runPredictor(ctx.models.unet, ctx.sampling.checkpointing) };
-    return inPrecision(ctx, () => tidy(() => {
+    return inPrecision(ctx.precision ?? 'float32', () => tidy(() => {
       // e. L_pretrain: eq. 1 on real pairs (the VAE encodes without gradient; the text encoder is frozen)
       const loss = diffusionLoss(models, ctx.trainScheduler, { pixels, prompts: items.map((it) => it.prompt) }, ctx.rng, {
         captionDropRate: p.captionDropRate, trainTextEncoder: false,

@@ -40,6 +40,9 @@ import { writeSampleGrid, type GridSettings } from './sample-grid.js';
 export const REFL_TASK = 'refl';
 
 /** What the TypeScript API can hand a run instead of (or besides) paths in the config. */
+/** The run's JSONL log of every step, in its output folder. */
+export const REFL_LOG = 'log.jsonl';
+
 export interface ReflRuntime {
   /** The generator (else config.model is loaded). Its UNet is tuned in place unless LoRA is trained. */
   model?: DiffusionModel;
@@ -108,7 +111,7 @@ export async function runRefl(configInput: unknown, runtime: ReflRuntime = {}): 
   const baseDir = runtime.baseDir ?? process.cwd();
   const out = resolve(baseDir, c.output);
   const checkpointDir = join(out, 'checkpoints');
-  const log = new RunLog(join(out, 'log.jsonl'));
+  const log = new RunLog(join(out, REFL_LOG));
   const owned: { dispose(): void }[] = [];
   const dispose = () => {
     for (const o of owned.reverse()) o.dispose();

@@ -7,7 +7,7 @@ export { TreeHeads, type TreeOutput, type LeafNormalisation } from './tree-heads
 export { TreeReward, type TreeRewardParts } from './tree-reward.js';
 export { routingLoss, bradleyTerryLoss, tieLoss } from './losses.js';
 export { trainTreeReward, treeLoss, freezeBackbone, type TreeTrainOptions, type TreeTrainResult } from './train-tree.js';
-export { runRewardLoop, REWARD_PRECISIONS, type LoopOptions, type LoopResult, type RewardPrecision } from './train-loop.js';
+export { runRewardLoop, type LoopOptions, type LoopResult } from './train-loop.js';
 export { SingleHeadReward, trainSingleHead, singleHeadLoss, type SingleHeadTrainOptions } from './single-head.js';
 export { DecoupledReward, trainDecoupled, onlyDimension } from './decouple.js';
 export { buildReward, REWARD_VARIANTS, type RewardVariant, type BuildRewardOptions } from './build-reward.js';

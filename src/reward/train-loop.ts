@@ -4,10 +4,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { AdamW, autocast, clipGradNorm, cosineSchedule, tidy, type Tensor } from '../api/index.js';
+import { AdamW, clipGradNorm, cosineSchedule, inPrecision, tidy, type Precision, type Tensor } from '../api/index.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { native } from '../native/addon.js';
-import { expected, TreeRewardError } from '../native/errors.js';
+import { TreeRewardError } from '../native/errors.js';
 import type { PairSource, TrainingPair } from './pair-source.js';
 
 export interface LoopOptions {
@@ -21,16 +21,13 @@ export interface LoopOptions {
    * 'bf16-mixed': each micro-batch's forward and backward under autocast('bfloat16') (the products in bf16 with float32 sums,
    * everything else and the weights float32); 'float32' (the default) computes in float32 throughout.
    */
-  precision?: RewardPrecision;
+  precision?: Precision;
   /** Write a checkpoint here every `checkpointEvery` steps and at the end; resume from it when present. */
   checkpointDir?: string;
   checkpointEvery?: number;
   signal?: AbortSignal;
   onStep?: (info: { step: number; loss: number; parts: Record<string, number> }) => void;
 }
-
-export type RewardPrecision = 'float32' | 'bf16-mixed';
-export const REWARD_PRECISIONS: readonly RewardPrecision[] = ['float32', 'bf16-mixed'];
 
 export interface LoopModel {
   /** Named trainable tensors (checkpointed). */
@@ -61,7 +58,6 @@ export async function runRewardLoop(
 ): Promise<LoopResult> {
   const { steps, batchSize } = options;
   const precision = options.precision ?? 'float32';
-  if (!REWARD_PRECISIONS.includes(precision)) throw expected(REWARD_PRECISIONS.map((p) => `'${p}'`).join(' or '), 'precision', precision);
   const accumulation = options.accumulation ?? 1;
   const opt = new AdamW(groups.filter((g) => g.params.length > 0), { lr: groups[0].lr, weightDecay: options.weightDecay ?? 0.01 });
   const schedule = cosineSchedule({ warmupSteps: Math.min(steps, options.warmupSteps ?? Math.max(1, Math.floor(steps / 20))), totalSteps: steps });
@@ -77,13 +73,12 @@ export async function runRewardLoop(
     const parts: Record<string, number> = {};
     for (let micro = 0; micro < accumulation; micro++) {
       const batch = await source.batch(step * accumulation + micro, batchSize);
-      const runMicro = () => tidy(() => {
+      // the forward and the backward (and any block it recomputes) in the run's precision
+      const r = inPrecision(precision, () => tidy(() => {
         const out = lossFn(batch);
         out.loss.div(accumulation).backward();
         return { loss: out.loss.item(), parts: Object.fromEntries(Object.entries(out.parts).map(([k, v]) => [k, v.item()])) };
-      });
-      // the forward and the backward (and any block it recomputes) in the run's precision
-      const r = precision === 'bf16-mixed' ? autocast('bfloat16', runMicro) : runMicro();
+      }));
       if (!Number.isFinite(r.loss)) {
         opt.zeroGrad();
         throw new TreeRewardError('INVALID_ARGUMENT', `Expected a finite loss at step ${step} but received ${r.loss}; training stopped before updating, the last checkpoint is kept`);

@@ -7,7 +7,8 @@ import { type Tensor } from '../api/index.js';
 import { TreeRewardError } from '../native/errors.js';
 import { bradleyTerryLoss, routingLoss, tieLoss } from './losses.js';
 import type { PairSource, TrainingPair } from './pair-source.js';
-import { runRewardLoop, type RewardPrecision } from './train-loop.js';
+import type { Precision } from '../api/autograd.js';
+import { runRewardLoop } from './train-loop.js';
 import { freezeBlip } from './freeze.js';
 import { imagesToTensor } from './preprocess.js';
 import type { TreeReward } from './tree-reward.js';
@@ -32,8 +33,8 @@ export interface TreeTrainOptions {
   routingWeight?: number;
   weightDecay?: number;
   maxGradNorm?: number;
-  /** 'bf16-mixed' runs each step's forward under autocast('bfloat16'); defaults to 'float32'. */
-  precision?: RewardPrecision;
+  /** 'bf16-mixed' runs each step's forward and backward under autocast('bfloat16'); defaults to 'float32'. */
+  precision?: Precision;
   /** Called after every optimizer step. */
   onStep?: (info: { step: number; loss: number; routing: number; preference: number }) => void;
   signal?: AbortSignal;

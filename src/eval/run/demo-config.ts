@@ -2,7 +2,7 @@
 // run), the default (at most 15 minutes on two cores) and --full (the paper's whole Table 4 ablation:
 // the four reward variants, three seeds, the 600 benchmark prompts; hours, resumable). Every random
 // choice of a run derives from its seed.
-import type { RewardPrecision } from '../../reward/train-loop.js';
+import type { Precision } from '../../api/autograd.js';
 
 /** The four reward variants of the paper's Table 4, named as everywhere in the project. */
 export const REWARD_VARIANTS = ['single-small', 'data-scale', 'decouple', 'tree'] as const;
@@ -31,7 +31,7 @@ export interface DemoConfig {
    * Reward training's precision: 'bf16-mixed' (the products in bf16 under autocast, 1.5x faster on the
    * BLIP here) for --full's twelve runs; quick and default stay float32.
    */
-  rewardPrecision: RewardPrecision;
+  rewardPrecision: Precision;
   /** Fraction of a pretrained backbone's lower layers frozen (ImageReward: 0.7); a randomly initialised one trains whole. */
   freezeFraction: number;
   /** Share of the training pairs `single-small` sees (the paper: 137k of 2.2M). */
@@ -51,7 +51,7 @@ const common = {
   flipRate: 0.1,
   tieBand: 0.02,
   rewardLr: 3e-3,
-  rewardPrecision: 'float32' as RewardPrecision,
+  rewardPrecision: 'float32' as Precision,
   freezeFraction: 0.7,
   smallShare: 137 / 2200,
   gridColumns: 4,

@@ -5,7 +5,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { REFL_LOG } from '../../refl/run-refl.js';
+import { TRAIN_LOG } from './reward-training.js';
 import { readManifest, type StageStatus } from './run-dir.js';
+import { reflDir, REFL_RESULT } from './stages/refl-stage.js';
+import { rewardDir, REWARD_SUMMARY } from './stages/reward-stage.js';
 
 export interface RunStatus {
   runDir: string;
@@ -42,11 +46,11 @@ function lastStep(file: string): { step: number; member?: string } | null {
   return null;
 }
 
-function progress(runDir: string, area: 'rewards' | 'refl', variants: string[], seeds: number, resultFile: string, logFile: string, steps: number | null): RunsProgress {
+function progress(runDir: string, dirOf: (variant: string, seed: number) => string, variants: string[], seeds: number, resultFile: string, logFile: string, steps: number | null): RunsProgress {
   const out: RunsProgress = { done: 0, total: variants.length * seeds, inProgress: [] };
   for (const v of variants) {
     for (let s = 0; s < seeds; s++) {
-      const dir = join(runDir, area, v, `seed-${s}`);
+      const dir = join(runDir, dirOf(v, s));
       if (existsSync(join(dir, resultFile))) out.done++;
       else if (existsSync(dir) && readdirSync(dir).length > 0) {
         const last = lastStep(join(dir, logFile));
@@ -66,8 +70,8 @@ export function runStatus(runDir: string): RunStatus {
   return {
     runDir, mode: m.mode, seed: m.seed, command: m.command,
     stages: m.stages.map((s) => ({ name: s.name, title: s.title, status: s.status, seconds: s.seconds, sittings: s.sittings, summary: s.summary, reason: s.reason })),
-    rewards: progress(runDir, 'rewards', variants, seeds, 'accuracy.json', 'train-log.jsonl', c.rewardSteps ?? null),
-    refl: progress(runDir, 'refl', variants, seeds, 'result.json', 'log.jsonl', c.refl?.steps ?? null),
+    rewards: progress(runDir, rewardDir, variants, seeds, REWARD_SUMMARY, TRAIN_LOG, c.rewardSteps ?? null),
+    refl: progress(runDir, reflDir, variants, seeds, REFL_RESULT, REFL_LOG, c.refl?.steps ?? null),
   };
 }
 

@@ -33,6 +33,13 @@ export interface ReflOutputs {
 }
 
 /** ReFL's training prompts: 50 per dimension, never benchmark prompts. */
+/** A finished ReFL run's result, in its reflDir. */
+export const REFL_RESULT = 'result.json';
+
+export function reflDir(variant: string, seed: number): string {
+  return join('refl', variant, `seed-${seed}`);
+}
+
 export function reflPrompts(seed: number, perDimension = 50): string[] {
   return DIMENSIONS.flatMap((d) => Array.from({ length: perDimension }, (_, i) => trainingPrompt(d, deriveSeed(seed, `refl:${d}:${i}`))));
 }
@@ -51,9 +58,9 @@ export function reflStage(config: DemoConfig, seed: number, providers: DemoProvi
       const prompts = reflPrompts(seed);
       const tuned: ReflRun[] = [];
       for (const r of rewards.runs) {
-        const rel = join('refl', r.variant, `seed-${r.seed}`);
+        const rel = reflDir(r.variant, r.seed);
         const dir = join(ctx.runDir, rel);
-        const resultFile = join(dir, 'result.json');
+        const resultFile = join(dir, REFL_RESULT);
         if (existsSync(resultFile)) {
           tuned.push(JSON.parse(readFileSync(resultFile, 'utf8')) as ReflRun);
           ctx.log(`${r.variant} seed ${r.seed}: tuned in an earlier sitting`);

@@ -38,6 +38,9 @@ export interface RewardOutputs {
   runs: RewardRun[];
 }
 
+/** A finished reward run's summary (held-out accuracy), in its rewardDir. */
+export const REWARD_SUMMARY = 'accuracy.json';
+
 export function rewardDir(variant: string, seed: number): string {
   return join('rewards', variant, `seed-${seed}`);
 }
@@ -67,7 +70,7 @@ export function rewardStage(config: DemoConfig, seed: number, providers: DemoPro
           for (const variant of config.variants) {
             const rel = rewardDir(variant, r);
             const dir = join(ctx.runDir, rel);
-            const summaryFile = join(dir, 'accuracy.json');
+            const summaryFile = join(dir, REWARD_SUMMARY);
             if (existsSync(join(dir, 'model', 'reward.json')) && existsSync(summaryFile)) {
               const prior = JSON.parse(readFileSync(summaryFile, 'utf8')) as RewardRun & { backbone: string; pretrained: boolean };
               runs.push(prior);
