@@ -1,4 +1,4 @@
-// addon.cpp: module init: the TensorHandle class, every TR_EXPORT function wrapped in the error
+// addon.cpp: module init: every TR_EXPORT function wrapped in the error
 // guard (tr::Error -> JS Error with `code`), and native memory reported to V8 after each call.
 #include <new>
 
@@ -63,7 +63,6 @@ Napi::Value call_entry(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("TensorHandle", TensorHandle::define(env));
   exports.Set("v8ExternalMemory", Napi::Function::New(env, v8_external_memory, "v8ExternalMemory"));
   for (const auto& e : registry())
     exports.Set(e.name, Napi::Function::New(env, call_entry, e.name, reinterpret_cast<void*>(e.fn)));

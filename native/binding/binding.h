@@ -1,5 +1,5 @@
-// binding.h: the only header that includes napi.h. TensorHandle (one ObjectWrap per tensor),
-// argument readers that throw tr::Error with the project's message form, and TR_EXPORT, which
+// binding.h: the only header that includes napi.h. Tensor handles (numbers into a handle table,
+// handles.cpp), argument readers that throw tr::Error with the project's message form, and TR_EXPORT, which
 // registers a function on the addon's exports (each file adds its own; addon.cpp wraps every
 // call in the error guard and reports native memory to V8 after it).
 #pragma once
@@ -13,13 +13,6 @@
 #include "core/tensor.h"
 
 namespace tr::binding {
-
-class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
- public:
-  static Napi::Function define(Napi::Env env);
-  explicit TensorHandle(const Napi::CallbackInfo& info);
-  Tensor tensor;  // undefined once disposed
-};
 
 using BoundFn = Napi::Value (*)(const Napi::CallbackInfo& info);
 struct Registrar {
@@ -36,11 +29,17 @@ std::vector<Entry>& registry();
   static ::tr::binding::Registrar name##_registrar(#name, name##_bound); \
   static Napi::Value name##_bound(const Napi::CallbackInfo& info)
 
-// ---- converting values ----
-Napi::Value wrap(Napi::Env env, const Tensor& t);  // undefined tensor -> null
+// ---- tensor handles (handles.cpp) ----
+Napi::Value wrap(Napi::Env env, const Tensor& t);  // a new handle; undefined tensor -> null
+bool release_handle(const Napi::Value& v);         // dispose: false when v is no live handle
+bool handle_alive(const Napi::Value& v);
+size_t live_handles();                             // this thread's handles not yet released
+Tensor& tensor_value(const Napi::Value& v, const char* name);  // throws INVALID_ARGUMENT / DISPOSED
 Tensor& tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 Tensor opt_tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name);  // null/undefined -> undefined tensor
 std::vector<Tensor> tensor_list_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+// ---- converting values (convert.cpp) ----
 double number_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
@@ -51,6 +50,5 @@ Device device_arg(const Napi::CallbackInfo& info, size_t i);  // "cpu" or "cuda"
 uint64_t seed_arg(const Napi::CallbackInfo& info, size_t i, const char* name);  // a non-negative safe integer
 
 DType parse_dtype(const std::string& s);
-Napi::Object class_constructor_holder(Napi::Env env);
 
 }  // namespace tr::binding

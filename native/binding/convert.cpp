@@ -1,26 +1,10 @@
-// convert.cpp: TensorHandle and the argument readers. A wrong argument throws tr::Error with the
+// convert.cpp: the argument readers other than tensors' (handles.cpp). A wrong argument throws tr::Error with the
 // message form "Expected <what> for <name> but received <value>".
 #include <cmath>
 
 #include "binding/binding.h"
 
 namespace tr::binding {
-
-Napi::Function TensorHandle::define(Napi::Env env) {
-  Napi::Function ctor = DefineClass(env, "TensorHandle", {});
-  auto* ref = new Napi::FunctionReference(Napi::Persistent(ctor));
-  env.SetInstanceData<Napi::FunctionReference>(ref);
-  return ctor;
-}
-
-TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {}
-
-Napi::Value wrap(Napi::Env env, const Tensor& t) {
-  if (!t.defined()) return env.Null();
-  Napi::Object obj = env.GetInstanceData<Napi::FunctionReference>()->New({});
-  TensorHandle::Unwrap(obj)->tensor = t;
-  return obj;
-}
 
 static std::string describe(const Napi::Value& v) {
   if (v.IsUndefined()) return "undefined";
@@ -31,43 +15,6 @@ static std::string describe(const Napi::Value& v) {
   if (v.IsArray()) return "an array";
   if (v.IsFunction()) return "a function";
   return "an object";
-}
-
-static bool is_handle(const Napi::Value& v) {
-  if (!v.IsObject()) return false;
-  Napi::Env env = v.Env();
-  return v.As<Napi::Object>().InstanceOf(env.GetInstanceData<Napi::FunctionReference>()->Value());
-}
-
-Tensor& tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Value v = info[i];
-  if (!is_handle(v)) fail(ErrorCode::INVALID_ARGUMENT, "Expected a tensor for ", name, " but received ", describe(v));
-  TensorHandle* h = TensorHandle::Unwrap(v.As<Napi::Object>());
-  if (!h->tensor.defined()) fail(ErrorCode::DISPOSED, "Expected a live tensor for ", name, " but received one that was disposed");
-  return h->tensor;
-}
-
-Tensor opt_tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info[i].IsUndefined() || info[i].IsNull()) return Tensor();
-  return tensor_arg(info, i, name);
-}
-
-std::vector<Tensor> tensor_list_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsArray()) fail(ErrorCode::INVALID_ARGUMENT, "Expected an array of tensors for ", name, " but received ", describe(info[i]));
-  Napi::Array arr = info[i].As<Napi::Array>();
-  std::vector<Tensor> out;
-  for (uint32_t k = 0; k < arr.Length(); ++k) {
-    Napi::Value v = arr.Get(k);
-    if (v.IsNull() || v.IsUndefined()) {
-      out.push_back(Tensor());
-      continue;
-    }
-    if (!is_handle(v)) fail(ErrorCode::INVALID_ARGUMENT, "Expected a tensor at ", name, "[", k, "] but received ", describe(v));
-    TensorHandle* h = TensorHandle::Unwrap(v.As<Napi::Object>());
-    if (!h->tensor.defined()) fail(ErrorCode::DISPOSED, "Expected a live tensor at ", name, "[", k, "] but received one that was disposed");
-    out.push_back(h->tensor);
-  }
-  return out;
 }
 
 double number_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {

@@ -1,7 +1,8 @@
 // custom_binding.cpp: ops whose backward is a JavaScript function (used by checkpoint(), which
 // recomputes a function in backward instead of keeping its activations).
 // customOp(output, inputs, backwardFn): records on `output` a node that calls
-// backwardFn(dout) -> array of gradients (or null) per input, with grad mode on.
+// backwardFn(dout) -> array of gradients (or null) per input, with grad mode on. The gradients'
+// handles are consumed (released) once read; checkpoint() does not touch them afterwards.
 #include "binding/binding.h"
 
 namespace tr::binding {
@@ -20,8 +21,12 @@ struct JsNode : Node {
     std::vector<Tensor> out;
     for (uint32_t i = 0; i < arr.Length(); ++i) {
       Napi::Value v = arr.Get(i);
-      if (v.IsNull() || v.IsUndefined()) out.push_back(Tensor());
-      else out.push_back(TensorHandle::Unwrap(v.As<Napi::Object>())->tensor.detach());
+      if (v.IsNull() || v.IsUndefined()) {
+        out.push_back(Tensor());
+        continue;
+      }
+      out.push_back(tensor_value(v, "a gradient the custom backward returned").detach());
+      release_handle(v);  // consumed: the gradient now lives on in the graph, not in JavaScript
     }
     if (out.size() != inputs.size())
       fail(ErrorCode::INVALID_ARGUMENT, "Expected the custom backward to return ", inputs.size(), " gradients but it returned ", out.size());

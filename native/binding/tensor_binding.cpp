@@ -105,14 +105,13 @@ TR_EXPORT(shape) {
 TR_EXPORT(dtype) { return Napi::String::New(info.Env(), dtype_name(tensor_arg(info, 0, "tensor").dtype())); }
 TR_EXPORT(device) { return Napi::String::New(info.Env(), device_name(tensor_arg(info, 0, "tensor").device())); }
 TR_EXPORT(isContiguous) { return Napi::Boolean::New(info.Env(), tensor_arg(info, 0, "tensor").is_contiguous()); }
-TR_EXPORT(isAlive) {
-  if (!info[0].IsObject()) return Napi::Boolean::New(info.Env(), false);
-  return Napi::Boolean::New(info.Env(), TensorHandle::Unwrap(info[0].As<Napi::Object>())->tensor.defined());
-}
+TR_EXPORT(isAlive) { return Napi::Boolean::New(info.Env(), handle_alive(info[0])); }
+TR_EXPORT(liveHandles) { return Napi::Number::New(info.Env(), static_cast<double>(live_handles())); }
 
-// dispose(h): drops this handle's reference; storage is freed when no view or graph holds it.
+// dispose(h): drops this handle's reference; storage is freed when no view or graph holds it. A handle
+// already disposed is left alone (the FinalizationRegistry may call this after dispose()).
 TR_EXPORT(dispose) {
-  if (info[0].IsObject()) TensorHandle::Unwrap(info[0].As<Napi::Object>())->tensor = Tensor();
+  release_handle(info[0]);
   return info.Env().Undefined();
 }
 

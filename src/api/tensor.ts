@@ -11,13 +11,18 @@ import {
 
 export type TypedData = Float32Array | Float64Array | Int32Array;
 
+// A Tensor that is never disposed releases its native handle when V8 collects it (from the event loop,
+// as FinalizationRegistry callbacks run); dispose() releases it at once and leaves nothing behind.
+const unreleased = new FinalizationRegistry<NativeTensor>((h) => native().dispose(h));
+
 export class Tensor {
   #h: NativeTensor | null;
   #shape: number[] | undefined;
 
-  /** Wraps a native handle. Users make tensors with tensor(), zeros(), randn() and the ops. */
+  /** Wraps a native handle, taking it over. Users make tensors with tensor(), zeros(), randn() and the ops. */
   constructor(handle: NativeTensor) {
     this.#h = handle;
+    unreleased.register(this, handle, this);
     track(this);
   }
 
@@ -54,6 +59,7 @@ export class Tensor {
   // ---- memory ----
   dispose(): void {
     if (this.#h !== null) {
+      unreleased.unregister(this);
       native().dispose(this.#h);
       this.#h = null;
     }

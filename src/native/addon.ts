@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url';
 
 import { TreeRewardError } from './errors.js';
 
-/** An opaque native tensor handle (a TensorHandle ObjectWrap). */
-export interface NativeTensor {
-  readonly __nativeTensor: unique symbol;
-}
+/**
+ * An opaque native tensor handle: a number into the addon's handle table (native/binding/handles.cpp).
+ * It owns nothing by itself: a Tensor releases it on dispose() or, if never disposed, through its
+ * FinalizationRegistry (src/api/tensor.ts). Raw handles from the binding must be disposed by whoever got them.
+ */
+export type NativeTensor = number & { readonly __nativeTensor: unique symbol };
 type H = NativeTensor;
 type Hn = NativeTensor | null;
 export type NativeDType = 'float32' | 'float64' | 'bfloat16' | 'float16' | 'int32';
@@ -38,6 +40,7 @@ export interface NativeBinding {
   isContiguous(t: H): boolean;
   isAlive(t: H): boolean;
   dispose(t: H): void;
+  liveHandles(): number;
   clone(t: H): H;
   toDevice(t: H, device: string): H;
   copyInto(dst: H, src: H): void;
@@ -104,7 +107,7 @@ export interface NativeBinding {
 
 const REQUIRED: (keyof NativeBinding)[] = [
   'empty', 'zeros', 'full', 'arange', 'randn', 'rand', 'fromArray', 'toArray', 'rawBits', 'item', 'shape', 'dtype', 'device',
-  'isContiguous', 'isAlive', 'dispose', 'clone', 'toDevice', 'copyInto', 'requiresGrad', 'setRequiresGrad', 'grad', 'setGrad',
+  'isContiguous', 'isAlive', 'dispose', 'liveHandles', 'clone', 'toDevice', 'copyInto', 'requiresGrad', 'setRequiresGrad', 'grad', 'setGrad',
   'isLeaf', 'gradFnName', 'detach', 'backward', 'gradEnabled', 'setGradEnabled', 'setAutocast', 'customOp', 'memoryStats', 'resetPeakMemory', 'emptyCache',
   'v8ExternalMemory', 'numThreads', 'setNumThreads', 'hasCuda', 'buildInfo', 'supports', 'add', 'sub', 'mul', 'div', 'pow', 'addScalar', 'mulScalar',
   'powScalar', 'rdivScalar', 'neg', 'exp', 'log', 'sqrt', 'abs', 'tanh', 'sigmoid', 'logSigmoid', 'relu', 'gelu', 'silu', 'geglu',
