@@ -2,8 +2,31 @@
 // native/cuda/inplace.cu (fill goes through full and a copy, both device-aware).
 #include "core/device.h"
 #include "cpu/kernel_util.h"
+#include "cpu/vec_avx512.h"
 
 namespace tr {
+
+namespace {
+// d[i] = round(d[i] + a * s[i]) over [b, e) in bf16 (BF16) or half, float32 in between; s null: d[i] = round(a * d[i]).
+// The same arithmetic as widening the whole tensor, adding in float32 and narrowing it back, in one pass.
+template <bool BF16>
+void lowp_rows(uint16_t* d, const uint16_t* s, float a, int64_t b, int64_t e) {
+  auto widen = [](uint16_t h) { return BF16 ? bf16_to_f32(h) : f16_to_f32(h); };
+  auto narrow = [](float f) { return BF16 ? f32_to_bf16(f) : f32_to_f16(f); };
+  int64_t i = b;
+#ifdef TR_HAVE_AVX512
+  if constexpr (BF16) {
+    const __m512 va = _mm512_set1_ps(a);
+    for (; i + 16 <= e; i += 16) {
+      __m512 x = vec::load16(d + i);
+      x = s ? _mm512_fmadd_ps(va, vec::load16(s + i), x) : _mm512_mul_ps(va, x);
+      vec::store16(d + i, x);
+    }
+  }
+#endif
+  for (; i < e; ++i) d[i] = narrow(s ? widen(d[i]) + a * widen(s[i]) : a * widen(d[i]));
+}
+}  // namespace
 
 void add_inplace(Tensor& dst, const Tensor& src_in, double alpha) {
   check(dst.shape() == src_in.shape(), ErrorCode::SHAPE_MISMATCH, "Expected the same shape for an in-place add but received ",
@@ -18,10 +41,14 @@ void add_inplace(Tensor& dst, const Tensor& src_in, double alpha) {
 #endif
   check(src.device() == Device::CPU, ErrorCode::DEVICE, "Expected a cpu source for an in-place add into a cpu tensor but received a ",
         device_name(src.device()), " tensor");
-  if (lowp(dst)) {
-    Tensor d32 = cast_raw(dst, DType::F32);
-    add_inplace(d32, cast_raw(src, DType::F32), alpha);
-    copy_into(dst, d32);
+  if (lowp(dst)) {  // one pass: widen both, d + alpha s in float32, round once (gradient accumulation into bf16 leaves)
+    uint16_t* pd = static_cast<uint16_t*>(dst.raw());
+    const uint16_t* ps = static_cast<const uint16_t*>(src.raw());
+    float a = static_cast<float>(alpha);
+    parallel_for(dst.numel(), kGrainElementwise, [&](int64_t b, int64_t e) {
+      if (dst.dtype() == DType::BF16) lowp_rows<true>(pd, ps, a, b, e);
+      else lowp_rows<false>(pd, ps, a, b, e);
+    });
     return;
   }
   TR_FLOAT_DISPATCH(dst.dtype(), T, {
@@ -42,10 +69,13 @@ void mul_scalar_inplace(Tensor& dst, double s) {
     return;
   }
 #endif
-  if (lowp(dst)) {
-    Tensor d32 = cast_raw(dst, DType::F32);
-    mul_scalar_inplace(d32, s);
-    copy_into(dst, d32);
+  if (lowp(dst)) {  // one pass, as add_inplace
+    uint16_t* pd = static_cast<uint16_t*>(dst.raw());
+    float a = static_cast<float>(s);
+    parallel_for(dst.numel(), kGrainElementwise, [&](int64_t b, int64_t e) {
+      if (dst.dtype() == DType::BF16) lowp_rows<true>(pd, nullptr, a, b, e);
+      else lowp_rows<false>(pd, nullptr, a, b, e);
+    });
     return;
   }
   TR_FLOAT_DISPATCH(dst.dtype(), T, {

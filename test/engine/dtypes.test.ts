@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { F, Rng, tensor, type Tensor } from '../../src/index.js';
+import { native } from '../../src/native/addon.js';
 
 describe('low-precision dtypes', () => {
   it('round-trips values that bfloat16 and float16 represent exactly', () => {
@@ -10,6 +11,22 @@ describe('low-precision dtypes', () => {
       const t = tensor(vals, undefined, { dtype });
       expect(t.dtype).toBe(dtype);
       expect(Array.from(t.toArray())).toEqual(vals);
+    }
+  });
+
+  it('in-place add and scale of bf16 and f16 compute in float32 and round once (vector lanes and tail)', () => {
+    const rng = new Rng(11);
+    for (const dtype of ['bfloat16', 'float16'] as const) {
+      const d = rng.randn([37]).to(dtype), s = rng.randn([37]).to(dtype);
+      const d0 = d.toArray(), s0 = s.toArray();
+      native().addInplace(d.handle, s.handle, 0.375);
+      // the exact d + 0.375 s (float64) rounded to float32, then to the dtype: as the one float32 pass does
+      const want = tensor(Float32Array.from(d0, (x, i) => x + 0.375 * s0[i]), [37], { dtype }).toArray();
+      expect(Array.from(d.toArray())).toEqual(Array.from(want));
+      native().mulScalarInplace(d.handle, -1.5);
+      expect(Array.from(d.toArray())).toEqual(Array.from(tensor(Float32Array.from(want, (x) => -1.5 * x), [37], { dtype }).toArray()));
+      d.dispose();
+      s.dispose();
     }
   });
 
