@@ -1,5 +1,6 @@
 // host_cache.cpp: the caching allocator of host tensor memory (see host_cache.h).
 #include "core/host_cache.h"
+#include "core/size_bucket.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,14 +13,8 @@
 namespace tr {
 
 namespace {
-// Multiples of 4 KiB up to 1 MiB, then 8 steps per power of two (at most 12.5% over the request): a
-// loop that asks for the same sizes gets the same blocks back.
-size_t bucket_size(size_t n) {
-  if (n <= (size_t{1} << 20)) return (n + 4095) / 4096 * 4096;
-  size_t p = size_t{1} << (63 - __builtin_clzll(static_cast<unsigned long long>(n)));
-  size_t step = p / 8;
-  return (n + step - 1) / step * step;
-}
+// Whole pages up to 1 MiB (blocks here are at least kHostCacheMin), then the shared steps.
+size_t bucket_size(size_t n) { return size_bucket(n, 4096); }
 
 int64_t default_cap() {
   if (const char* v = std::getenv("TREEREWARD_CPU_CACHE"); v && std::string(v) == "0") return 0;

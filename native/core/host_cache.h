@@ -2,8 +2,8 @@
 // again for the same large buffers every step; handed back to the C library they return to the
 // kernel (mmap'd chunks are unmapped, the heap's top is trimmed) and every reuse faults in freshly
 // zeroed pages: a sixth of a UNet step's time here went to the kernel's clear_page. The cache keeps
-// freed blocks of at least kHostCacheMin bytes in size buckets (the same buckets as the cuda
-// allocator's) and hands them back for the next request of that bucket.
+// freed blocks of at least kHostCacheMin bytes in size buckets (core/size_bucket.h, shared with the
+// cuda allocator) and hands them back for the next request of that bucket.
 //   - at most a cap of cached bytes (TREEREWARD_CPU_CACHE_MB, default min(2 GiB, physical memory / 8));
 //     a block freed beyond the cap goes back to the C library;
 //   - TREEREWARD_CPU_CACHE=0 turns it off (every free is a free(), for memory debugging);

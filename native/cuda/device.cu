@@ -9,6 +9,7 @@
 
 #include "core/device.h"
 #include "core/ops.h"
+#include "core/size_bucket.h"
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_ops.h"
 
@@ -24,14 +25,8 @@ int device_count() {
   return n;
 }
 
-// Bucket of a request: multiples of 512 bytes up to 1 MiB, then 8 steps per power of two (at most
-// 12.5% over the request), so a loop that asks for the same sizes gets the same blocks back.
-size_t bucket_size(size_t n) {
-  if (n <= (size_t{1} << 20)) return (std::max<size_t>(n, 1) + 511) / 512 * 512;
-  size_t p = size_t{1} << (63 - __builtin_clzll(static_cast<unsigned long long>(n)));
-  size_t step = p / 8;
-  return (n + step - 1) / step * step;
-}
+// Bucket of a request: multiples of 512 bytes up to 1 MiB, then the shared steps (core/size_bucket.h).
+size_t bucket_size(size_t n) { return size_bucket(n, 512); }
 
 struct BlockKey {
   cudaStream_t stream;
