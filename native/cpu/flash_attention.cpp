@@ -263,7 +263,8 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
   const bool on_cuda = op_device("attention", q_in, k_in, v_in, mask_in) == Device::CUDA;
   const bool grad = needs_grad({q_in, k_in, v_in});
   // The forward on the inputs' device: out, and what the backward needs. cuda (native/cuda/attention.cu): float32,
-  // bf16 and f16 natively at head dims up to 160; float64 and larger heads go through the composed form there.
+  // bf16 and f16 natively at head dims up to 160 where the tiles fit the GPU's shared memory; float64, larger
+  // heads and smaller GPUs go through the composed form there.
   if (on_cuda) {
 #ifdef TR_HAVE_CUDA
     DType dt = q_in.dtype();
@@ -271,7 +272,8 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
     Tensor q = dense_last(q_in), k = dense_last(k_in), v = dense_last(v_in);
     Tensor out = empty(q.shape(), dt, Device::CUDA);
     Tensor lse = empty({n.B, n.H, n.Sq}, DType::F32, Device::CUDA);
-    Tensor mask = mask_in;
+    // an integer mask is read as float32, as the cpu path casts it to q's dtype
+    Tensor mask = mask_in.defined() && mask_in.dtype() == DType::I32 ? cast_raw(mask_in, DType::F32) : mask_in;
     cuda_attention_forward(out, lse, q, k, v, mask, scale);
     if (grad) {
       // Saved: q, k, v, the output and the log-sum-exp (and the mask, an input).

@@ -20,7 +20,7 @@ template <typename P, typename G>
 __global__ void adamw_kernel(P* p, const G* g, P* m, P* v, int64_t n, double lr, double b1, double b2, double eps, double wd, double bc1,
                              double bc2) {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const double gi = static_cast<double>(load(g[i]));
+    const double gi = static_cast<double>(static_cast<P>(load(g[i])));  // the gradient in the parameter's dtype first, as optim.cpp's cast_raw
     const double mi = add(mul(b1, static_cast<double>(m[i])), mul(sub(1.0, b1), gi));
     const double vi = add(mul(b2, static_cast<double>(v[i])), mul(mul(sub(1.0, b2), gi), gi));
     m[i] = static_cast<P>(mi);
@@ -36,7 +36,7 @@ __global__ void sgd_kernel(P* p, const G* g, P* buf, int64_t n, double lr, doubl
                            bool first) {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const double pi = static_cast<double>(p[i]);
-    double d = add(static_cast<double>(load(g[i])), mul(wd, pi));
+    double d = add(static_cast<double>(static_cast<P>(load(g[i]))), mul(wd, pi));
     if (buf) {
       const double bi = first ? d : add(mul(momentum, static_cast<double>(buf[i])), mul(sub(1.0, dampening), d));
       buf[i] = static_cast<P>(bi);

@@ -326,11 +326,15 @@ AlgoKey key_of(int dir, const Geom& g, DType dt) {
   return {dir, g.N, g.Cin, g.H, g.W, g.Cout, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.G, static_cast<int>(dt)};
 }
 
-// The first algorithm of cuDNN's ranked list that it reports usable; -1 when none is (the implicit GEMM serves).
+// The first algorithm of cuDNN's ranked list that it reports usable, deterministic (no atomics: a resumed
+// training run must redo a step exactly, as the implicit GEMM does) and within kMaxWorkspace of scratch
+// memory; -1 when none is (the implicit GEMM serves).
+constexpr size_t kMaxWorkspace = size_t{1} << 30;
 template <typename Perf>
 int pick(const Perf* perf, int n) {
   for (int i = 0; i < n; ++i)
-    if (perf[i].status == CUDNN_STATUS_SUCCESS) return static_cast<int>(perf[i].algo);
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC && perf[i].memory <= kMaxWorkspace)
+      return static_cast<int>(perf[i].algo);
   return -1;
 }
 

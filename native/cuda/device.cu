@@ -57,6 +57,11 @@ class CachingAllocator {
         int64_t released = cached_;
         release_locked();
         err = cudaMalloc(&p, size);
+        if (err != cudaSuccess && err != cudaErrorMemoryAllocation) {  // not a lack of memory: a fault left by an earlier kernel, a lost device
+          cudaGetLastError();
+          fail(ErrorCode::CUDA_ERROR, "Could not allocate ", asked, " bytes on the GPU: ", cudaGetErrorName(err), " (", cudaGetErrorString(err),
+               "), an error that is not a lack of memory; the GPU may need the process restarted");
+        }
         if (err != cudaSuccess) {
           cudaGetLastError();
           size_t free_b = 0, total_b = 0;

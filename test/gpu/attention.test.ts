@@ -100,6 +100,18 @@ describe.skipIf(!hasCuda())('attention on cuda', () => {
     });
   });
 
+  it('an int32 mask is read as float32, as on the CPU', () => {
+    tidy(() => {
+      const rng = new Rng(53);
+      const q = rng.randn([1, 2, 12, 32]), k = rng.randn([1, 2, 20, 32]);
+      const m = new Int32Array(12 * 20).map((_, i) => (i % 3 === 0 ? -4 : 0));
+      const mask = tensor(m, [12, 20], { dtype: 'int32' });
+      const a = host(F.attention(q.to('cuda'), k.to('cuda'), k.to('cuda'), { mask: mask.to('cuda') }));
+      const b = host(F.attention(q, k, k, { mask }));
+      expectNear(a, b, 2e-4, 'int32 mask');
+    });
+  });
+
   it('mixing devices is a DEVICE error naming both', () => {
     tidy(() => {
       const q = new Rng(52).randn([1, 1, 4, 8]);
