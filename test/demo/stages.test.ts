@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import { openRun } from '../../src/eval/run/demo.js';
 import { readManifest } from '../../src/eval/run/run-dir.js';
@@ -75,6 +75,25 @@ describe('stage registry', () => {
     const r = await runStages(run, stopping, stop.signal);
     expect(r.stopped).toBe(true);
     expect(readManifest(run).stages[0]).toMatchObject({ status: 'stopped', reason: 'stopped by the user (Ctrl-C); run the same command again to resume', sittings: 2 });
+  });
+
+  it('a running stage writes its sitting and its time so far, so that a killed sitting still counts', async () => {
+    const run = join(dir, 'ticking');
+    openRun(run, 'test', 0, {}, 'test');
+    vi.useFakeTimers();
+    try {
+      let finish!: () => void;
+      const registry = new StageRegistry().register({ name: 'long', title: 'long', run: () => new Promise<StageOutcome>((r) => (finish = () => r(done('L')))) });
+      const running = runStages(run, registry, new AbortController().signal);
+      await vi.advanceTimersByTimeAsync(65_000);
+      // what a kill now would leave: the sitting and two writes of its time
+      expect(readManifest(run).stages[0]).toMatchObject({ status: 'running', sittings: 1, seconds: 60 });
+      finish();
+      await running;
+      expect(readManifest(run).stages[0]).toMatchObject({ status: 'done', sittings: 1, seconds: 65 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses to resume a run made with other settings', () => {

@@ -6,6 +6,9 @@
 // in progress, records it as stopped and returns.
 import { doneOutputs, readManifest, stageRecord, writeManifest, type RunManifest, type StageRecord } from './run-dir.js';
 
+/** How often a running stage writes its time so far into run.json. */
+const TIME_WRITE_MS = 30_000;
+
 export type StageOutcome =
   | { status: 'done'; summary: string; outputs: Record<string, unknown> }
   /** An input does not exist yet: `reason` says which and where it will come from. */
@@ -103,8 +106,21 @@ export async function runStages(runDir: string, registry: StageRegistry, signal:
       const wasWaiting = record.status === 'waiting';
       record.status = 'running';
       delete record.reason;
+      // The sitting counts from its start and its time is written every 30 s, so that a sitting ended by a
+      // kill (not a clean stop) still shows in the stage's time.
+      record.sittings++;
+      let counted = Date.now();
+      const account = () => {
+        const now = Date.now();
+        record.seconds += (now - counted) / 1000;
+        counted = now;
+      };
       writeManifest(runDir, manifest);
-      const t0 = Date.now();
+      const ticker = setInterval(() => {
+        account();
+        writeManifest(runDir, manifest);
+      }, TIME_WRITE_MS);
+      ticker.unref();
       try {
         const outcome = await stage.run({
           runDir, manifest,
@@ -123,17 +139,17 @@ export async function runStages(runDir: string, registry: StageRegistry, signal:
           record.reason = outcome.reason;
         }
       } catch (e) {
+        clearInterval(ticker);
         record.status = signal.aborted ? 'stopped' : 'failed';
         record.reason = signal.aborted ? 'stopped by the user (Ctrl-C); run the same command again to resume' : (e as Error).message;
-        record.seconds += (Date.now() - t0) / 1000;
-        record.sittings++;
+        account();
         writeManifest(runDir, manifest);
         events.onStageEnd?.(i, stages.length, record, false);
         if (signal.aborted) return { manifest, stopped: true };
         throw e;
       }
-      record.seconds += (Date.now() - t0) / 1000;
-      record.sittings++;
+      clearInterval(ticker);
+      account();
       writeManifest(runDir, manifest);
       events.onStageEnd?.(i, stages.length, record, false);
     }
