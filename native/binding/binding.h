@@ -40,6 +40,7 @@ Tensor opt_tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name
 std::vector<Tensor> tensor_list_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 
 // ---- converting values (convert.cpp) ----
+std::string describe(const Napi::Value& v);  // a value as messages name it: 3, "text", an array, ...
 double number_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name);

@@ -6,7 +6,7 @@
 
 namespace tr::binding {
 
-static std::string describe(const Napi::Value& v) {
+std::string describe(const Napi::Value& v) {
   if (v.IsUndefined()) return "undefined";
   if (v.IsNull()) return "null";
   if (v.IsNumber()) return std::to_string(v.As<Napi::Number>().DoubleValue());

@@ -45,15 +45,11 @@ Lookup find(const Napi::Value& v, Slot** out) {
   return Lookup::Live;
 }
 
-std::string describe_arg(const Napi::Value& v) {
-  if (v.IsUndefined()) return "undefined";
-  if (v.IsNull()) return "null";
-  if (v.IsNumber()) return "the number " + std::to_string(v.As<Napi::Number>().DoubleValue()) + ", which is no tensor handle";
-  if (v.IsString()) return "a string";
-  if (v.IsBoolean()) return "a boolean";
-  if (v.IsArray()) return "an array";
-  if (v.IsFunction()) return "a function";
-  return "an object";
+// What a value that is no live handle was, for the message; `where` is "for NAME" or "at NAME[k]".
+[[noreturn]] void refuse(Lookup r, const Napi::Value& v, const std::string& where) {
+  if (r == Lookup::Disposed) fail(ErrorCode::DISPOSED, "Expected a live tensor ", where, " but received one that was disposed");
+  fail(ErrorCode::INVALID_ARGUMENT, "Expected a tensor ", where, " but received ",
+       v.IsNumber() ? "the number " + describe(v) + ", which is no tensor handle" : describe(v));
 }
 }  // namespace
 
@@ -77,11 +73,9 @@ Napi::Value wrap(Napi::Env env, const Tensor& t) {
 
 Tensor& tensor_value(const Napi::Value& v, const char* name) {
   Slot* s = nullptr;
-  switch (find(v, &s)) {
-    case Lookup::Live: return s->tensor;
-    case Lookup::Disposed: fail(ErrorCode::DISPOSED, "Expected a live tensor for ", name, " but received one that was disposed");
-    default: fail(ErrorCode::INVALID_ARGUMENT, "Expected a tensor for ", name, " but received ", describe_arg(v));
-  }
+  Lookup r = find(v, &s);
+  if (r != Lookup::Live) refuse(r, v, std::string("for ") + name);
+  return s->tensor;
 }
 
 Tensor& tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name) { return tensor_value(info[i], name); }
@@ -92,7 +86,7 @@ Tensor opt_tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name
 }
 
 std::vector<Tensor> tensor_list_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsArray()) fail(ErrorCode::INVALID_ARGUMENT, "Expected an array of tensors for ", name, " but received ", describe_arg(info[i]));
+  if (!info[i].IsArray()) fail(ErrorCode::INVALID_ARGUMENT, "Expected an array of tensors for ", name, " but received ", describe(info[i]));
   Napi::Array arr = info[i].As<Napi::Array>();
   std::vector<Tensor> out;
   for (uint32_t k = 0; k < arr.Length(); ++k) {
@@ -102,11 +96,9 @@ std::vector<Tensor> tensor_list_arg(const Napi::CallbackInfo& info, size_t i, co
       continue;
     }
     Slot* s = nullptr;
-    switch (find(v, &s)) {
-      case Lookup::Live: out.push_back(s->tensor); break;
-      case Lookup::Disposed: fail(ErrorCode::DISPOSED, "Expected a live tensor at ", name, "[", k, "] but received one that was disposed");
-      default: fail(ErrorCode::INVALID_ARGUMENT, "Expected a tensor at ", name, "[", k, "] but received ", describe_arg(v));
-    }
+    Lookup r = find(v, &s);
+    if (r != Lookup::Live) refuse(r, v, std::string("at ") + name + "[" + std::to_string(k) + "]");
+    out.push_back(s->tensor);
   }
   return out;
 }

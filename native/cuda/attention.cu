@@ -371,14 +371,26 @@ __global__ void float_to_kernel(T* out, const float* in, int64_t n) {
 
 // ---- host side ---------------------------------------------------------------------------------
 
+// The current GPU's opt-in shared memory per block, asked once per device: 227 KB on H100/H200, 163 KB
+// on A100, 99 KB on the sm_86/sm_89 cards (RTX 30xx/40xx), where some tiles here do not fit.
+size_t shared_limit() {
+  static std::mutex mu;
+  static std::map<int, size_t> limits;
+  int dev = 0;
+  TR_CUDA_CHECK(cudaGetDevice(&dev));
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = limits.find(dev);
+  if (it != limits.end()) return it->second;
+  int optin = 0;
+  TR_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+  return limits[dev] = static_cast<size_t>(optin);
+}
+
 // Opts the kernel in to `bytes` of dynamic shared memory (above the default 48 KB), or says why not.
 template <typename K>
 void allow_shared(K kernel, size_t bytes, const char* what) {
-  int dev = 0, optin = 0;
-  TR_CUDA_CHECK(cudaGetDevice(&dev));
-  TR_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-  check(bytes <= static_cast<size_t>(optin), ErrorCode::NOT_SUPPORTED, what, " needs ", bytes, " bytes of shared memory per block but this GPU allows ",
-        optin);
+  size_t optin = shared_limit();
+  check(bytes <= optin, ErrorCode::NOT_SUPPORTED, what, " needs ", bytes, " bytes of shared memory per block but this GPU allows ", optin);
   if (bytes > 48 * 1024) TR_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
 }
 
@@ -443,21 +455,6 @@ size_t shared_bytes(DType dt, int64_t D) {
   size_t bytes = 0;
   TR_ATTENTION_DTYPE_SWITCH(dt, T, { TR_HEAD_DIM_SWITCH(D, DP, bytes = std::max(FwdLayout<T, DP>::bytes, BwdLayout<T, DP>::bytes)); });
   return bytes;
-}
-
-// The current GPU's opt-in shared memory per block, asked once per device: 227 KB on H100/H200, 163 KB
-// on A100, 99 KB on the sm_86/sm_89 cards (RTX 30xx/40xx), where some tiles here do not fit.
-size_t shared_limit() {
-  static std::mutex mu;
-  static std::map<int, size_t> limits;
-  int dev = 0;
-  TR_CUDA_CHECK(cudaGetDevice(&dev));
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = limits.find(dev);
-  if (it != limits.end()) return it->second;
-  int optin = 0;
-  TR_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-  return limits[dev] = static_cast<size_t>(optin);
 }
 
 AttnArgs make_args(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double scale) {

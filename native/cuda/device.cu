@@ -51,17 +51,22 @@ class CachingAllocator {
       cached_ -= static_cast<int64_t>(size);
       ++hits_;
     } else {
+      // An error that is not a lack of memory (a fault left by an earlier kernel, a lost device) is no
+      // reason to release the cache: it is a CUDA_ERROR, not OUT_OF_MEMORY.
+      auto not_memory = [&](cudaError_t e) {
+        if (e == cudaSuccess || e == cudaErrorMemoryAllocation) return;
+        cudaGetLastError();
+        fail(ErrorCode::CUDA_ERROR, "Could not allocate ", asked, " bytes on the GPU: ", cudaGetErrorName(e), " (", cudaGetErrorString(e),
+             "), an error that is not a lack of memory; the GPU may need the process restarted");
+      };
       cudaError_t err = cudaMalloc(&p, size);
+      not_memory(err);
       if (err != cudaSuccess) {  // give the cache back to the driver and try once more
         cudaGetLastError();
         int64_t released = cached_;
         release_locked();
         err = cudaMalloc(&p, size);
-        if (err != cudaSuccess && err != cudaErrorMemoryAllocation) {  // not a lack of memory: a fault left by an earlier kernel, a lost device
-          cudaGetLastError();
-          fail(ErrorCode::CUDA_ERROR, "Could not allocate ", asked, " bytes on the GPU: ", cudaGetErrorName(err), " (", cudaGetErrorString(err),
-               "), an error that is not a lack of memory; the GPU may need the process restarted");
-        }
+        not_memory(err);
         if (err != cudaSuccess) {
           cudaGetLastError();
           size_t free_b = 0, total_b = 0;

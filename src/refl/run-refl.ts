@@ -39,10 +39,10 @@ import { writeSampleGrid, type GridSettings } from './sample-grid.js';
 
 export const REFL_TASK = 'refl';
 
-/** What the TypeScript API can hand a run instead of (or besides) paths in the config. */
 /** The run's JSONL log of every step, in its output folder. */
 export const REFL_LOG = 'log.jsonl';
 
+/** What the TypeScript API can hand a run instead of (or besides) paths in the config. */
 export interface ReflRuntime {
   /** The generator (else config.model is loaded). Its UNet is tuned in place unless LoRA is trained. */
   model?: DiffusionModel;

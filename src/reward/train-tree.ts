@@ -3,11 +3,10 @@
 //   L = sum over samples of  CE(G(x), branch(x))            (eq. 4, both images of a pair)
 //                          + -log sigmoid(r_leaf(x_w) - r_leaf(x_l))   (eq. 5, its own leaf only)
 // so only the path's parameters (and the backbone) get gradient from a sample.
-import { type Tensor } from '../api/index.js';
+import { type Precision, type Tensor } from '../api/index.js';
 import { TreeRewardError } from '../native/errors.js';
 import { bradleyTerryLoss, routingLoss, tieLoss } from './losses.js';
 import type { PairSource, TrainingPair } from './pair-source.js';
-import type { Precision } from '../api/autograd.js';
 import { runRewardLoop } from './train-loop.js';
 import { freezeBlip } from './freeze.js';
 import { imagesToTensor } from './preprocess.js';

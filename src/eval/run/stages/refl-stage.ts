@@ -32,7 +32,6 @@ export interface ReflOutputs {
   tuned: ReflRun[];
 }
 
-/** ReFL's training prompts: 50 per dimension, never benchmark prompts. */
 /** A finished ReFL run's result, in its reflDir. */
 export const REFL_RESULT = 'result.json';
 
@@ -40,6 +39,7 @@ export function reflDir(variant: string, seed: number): string {
   return join('refl', variant, `seed-${seed}`);
 }
 
+/** ReFL's training prompts: 50 per dimension, never benchmark prompts. */
 export function reflPrompts(seed: number, perDimension = 50): string[] {
   return DIMENSIONS.flatMap((d) => Array.from({ length: perDimension }, (_, i) => trainingPrompt(d, deriveSeed(seed, `refl:${d}:${i}`))));
 }
