@@ -1,0 +1,489 @@
+// trsim.cpp: the CUDA simulator's scheduler (a block's threads as fibers, barriers between them) and
+// its runtime (device memory with guard bytes, copies, launch checks, the last error). See trsim.h.
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cuda_runtime.h"
+
+thread_local uint3 threadIdx;
+thread_local uint3 blockIdx;
+thread_local dim3 blockDim;
+thread_local dim3 gridDim;
+
+namespace trsim {
+namespace {
+
+size_t env_size(const char* name, size_t fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  return static_cast<size_t>(std::strtoull(v, nullptr, 10));
+}
+
+constexpr size_t kStack = 128 * 1024;  // per thread; the page below each is a guard page
+constexpr size_t kGuard = 64;          // bytes of canary before and after each device allocation
+constexpr unsigned char kCanary = 0xA5;
+
+struct Warp {
+  int live = 0, arrived = 0;
+  uint64_t gen = 0;
+  uint64_t slots[32] = {};
+};
+
+struct Block {
+  int n = 0, live = 0, arrived = 0, current = 0;
+  uint64_t gen = 0, events = 0;
+  std::vector<ucontext_t> ctx;
+  std::vector<char> done;
+  std::vector<Warp> warps;
+  ucontext_t sched;
+  const std::function<void()>* body = nullptr;
+  unsigned char* smem = nullptr;
+};
+
+struct Stacks {
+  char* base = nullptr;
+  size_t count = 0;
+  ~Stacks() {
+    if (base) munmap(base, count * (kStack + 4096));
+  }
+  char* get(int i, int n) {
+    if (static_cast<size_t>(n) > count) {
+      if (base) munmap(base, count * (kStack + 4096));
+      count = static_cast<size_t>(n);
+      base = static_cast<char*>(mmap(nullptr, count * (kStack + 4096), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+      if (base == MAP_FAILED) {
+        base = nullptr;
+        count = 0;
+        return nullptr;
+      }
+      for (size_t k = 0; k < count; ++k) mprotect(base + k * (kStack + 4096), 4096, PROT_NONE);
+    }
+    return base + static_cast<size_t>(i) * (kStack + 4096) + 4096;
+  }
+};
+
+thread_local Block* g_block = nullptr;
+thread_local Stacks g_stacks;
+thread_local cudaError_t g_last = cudaSuccess;
+thread_local std::string g_detail;  // the simulator's words on the error g_detail_code
+thread_local cudaError_t g_detail_code = cudaSuccess;
+thread_local uint64_t g_rng = 0x9E3779B97F4A7C15ull ^ env_size("TRSIM_SEED", 1);
+
+void set_error(cudaError_t e, const std::string& detail) {
+  if (g_last != cudaSuccess) return;  // the first error stands, as the runtime's sticky launch error
+  g_last = e;
+  g_detail = detail;
+  g_detail_code = e;
+}
+
+uint64_t next_rand() {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 7;
+  g_rng ^= g_rng << 17;
+  return g_rng;
+}
+
+void set_thread(const Block& b, int i) {
+  threadIdx.x = static_cast<unsigned>(i) % blockDim.x;
+  threadIdx.y = (static_cast<unsigned>(i) / blockDim.x) % blockDim.y;
+  threadIdx.z = static_cast<unsigned>(i) / (blockDim.x * blockDim.y);
+  (void)b;
+}
+
+void yield() {
+  Block& b = *g_block;
+  swapcontext(&b.ctx[b.current], &b.sched);
+}
+
+void fiber_entry() {
+  Block& b = *g_block;
+  (*b.body)();
+  // This thread has exited: barriers wait for the threads that are left.
+  Block& bb = *g_block;
+  int i = bb.current;
+  bb.done[i] = 1;
+  ++bb.events;
+  --bb.live;
+  if (bb.arrived > 0 && bb.arrived == bb.live) {
+    bb.arrived = 0;
+    ++bb.gen;
+  }
+  Warp& w = bb.warps[i / 32];
+  --w.live;
+  if (w.arrived > 0 && w.arrived == w.live) {
+    w.arrived = 0;
+    ++w.gen;
+  }
+}  // returns to b.sched through uc_link
+
+struct Limits {
+  size_t capacity = env_size("TRSIM_MEMORY_MB", 4096) << 20;
+  int optin = static_cast<int>(env_size("TRSIM_SHARED_OPTIN_KB", 227) * 1024);
+};
+const Limits& limits() {
+  static Limits l;
+  return l;
+}
+
+// Device memory: host allocations with canary bytes on both sides, checked after every launch.
+struct Memory {
+  std::mutex mu;
+  std::map<uintptr_t, size_t> live;  // user pointer -> size
+  size_t used = 0;
+  std::map<const void*, int> shared_attr;  // kernel -> max dynamic shared memory opted in
+};
+Memory& memory() {
+  static Memory* m = new Memory();
+  return *m;
+}
+
+// The allocation holding [p, p + bytes), or false.
+bool in_device(const void* p, size_t bytes) {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mu);
+  uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  auto it = m.live.upper_bound(a);
+  if (it == m.live.begin()) return false;
+  --it;
+  return a >= it->first && a + bytes <= it->first + it->second;
+}
+
+std::string check_canaries() {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mu);
+  for (auto& [a, size] : m.live) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(a);
+    for (size_t k = 1; k <= kGuard; ++k)
+      if (p[-static_cast<ptrdiff_t>(k)] != kCanary)
+        return "a write " + std::to_string(k) + " bytes before a device allocation of " + std::to_string(size) + " bytes";
+    for (size_t k = 0; k < kGuard; ++k)
+      if (p[size + k] != kCanary)
+        return "a write " + std::to_string(k) + " bytes past the end of a device allocation of " + std::to_string(size) + " bytes";
+  }
+  return "";
+}
+
+}  // namespace
+
+int lane_id() { return g_block->current & 31; }
+
+void syncthreads() {
+  Block& b = *g_block;
+  uint64_t g = b.gen;
+  ++b.events;
+  if (++b.arrived == b.live) {
+    b.arrived = 0;
+    ++b.gen;
+    return;
+  }
+  while (g_block->gen == g) yield();
+}
+
+void syncwarp() {
+  Block& b = *g_block;
+  Warp& w = b.warps[b.current / 32];
+  uint64_t g = w.gen;
+  ++b.events;
+  if (++w.arrived == w.live) {
+    w.arrived = 0;
+    ++w.gen;
+    return;
+  }
+  while (w.gen == g) yield();
+}
+
+uint64_t exchange(uint64_t bits, int src, bool in_range) {
+  Block& b = *g_block;
+  int i = b.current, lane = i & 31, base = i - lane;
+  Warp& w = b.warps[i / 32];
+  w.slots[lane] = bits;
+  syncwarp();
+  uint64_t r = bits;
+  if (in_range) {
+    int s = base + src;
+    if (src < 0 || src >= 32 || s >= b.n || b.done[s])
+      fault(cudaErrorLaunchFailure, "a warp shuffle read a lane that has exited or does not exist");
+    else
+      r = w.slots[src];
+  }
+  syncwarp();
+  return r;
+}
+
+void* dynamic_shared() { return g_block->smem; }
+
+void fault(int code, const char* what) { set_error(static_cast<cudaError_t>(code), what); }
+
+void run(const Config& cfg, const void* kernel, const std::function<void()>& body) {
+  const std::string name = cfg.name;
+  const dim3 g = cfg.grid, bl = cfg.block;
+  uint64_t threads = static_cast<uint64_t>(bl.x) * bl.y * bl.z;
+  if (threads == 0 || threads > 1024 || bl.x > 1024 || bl.y > 1024 || bl.z > 64 || g.x == 0 || g.y == 0 || g.z == 0 || g.x > 0x7fffffffu ||
+      g.y > 65535 || g.z > 65535) {
+    set_error(cudaErrorInvalidConfiguration, "launch of " + name + " with grid (" + std::to_string(g.x) + ", " + std::to_string(g.y) + ", " +
+                                                 std::to_string(g.z) + ") and block (" + std::to_string(bl.x) + ", " + std::to_string(bl.y) + ", " +
+                                                 std::to_string(bl.z) + ")");
+    return;
+  }
+  if (cfg.shared > 48 * 1024) {
+    int allowed = 0;
+    {
+      std::lock_guard<std::mutex> lock(memory().mu);
+      auto it = memory().shared_attr.find(kernel);
+      if (it != memory().shared_attr.end()) allowed = it->second;
+    }
+    if (cfg.shared > static_cast<size_t>(allowed) || cfg.shared > static_cast<size_t>(limits().optin)) {
+      set_error(cudaErrorInvalidValue, "launch of " + name + " with " + std::to_string(cfg.shared) + " bytes of dynamic shared memory, " +
+                                           std::to_string(allowed) + " opted in with cudaFuncSetAttribute, the device allows " +
+                                           std::to_string(limits().optin));
+      return;
+    }
+  }
+
+  Block b;
+  b.n = static_cast<int>(threads);
+  b.ctx.resize(b.n);
+  b.done.resize(b.n);
+  b.warps.resize((b.n + 31) / 32);
+  b.body = &body;
+  std::vector<unsigned char> smem_store(cfg.shared + 128);
+  b.smem = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(smem_store.data()) + 127) & ~uintptr_t(127));
+  if (!g_stacks.get(0, b.n)) {
+    set_error(cudaErrorLaunchOutOfResources, "no memory for the simulator's thread stacks");
+    return;
+  }
+  Block* outer = g_block;
+  const uint3 saved_tid = threadIdx, saved_bid = blockIdx;
+  const dim3 saved_bdim = blockDim, saved_gdim = gridDim;
+  g_block = &b;
+  gridDim = g;
+  blockDim = bl;
+  std::vector<int> order(b.n);
+  bool deadlock = false;
+  for (unsigned bz = 0; bz < g.z && !deadlock; ++bz)
+    for (unsigned by = 0; by < g.y && !deadlock; ++by)
+      for (unsigned bx = 0; bx < g.x && !deadlock; ++bx) {
+        blockIdx = {bx, by, bz};
+        b.live = b.n;
+        b.arrived = 0;
+        for (int w = 0; w < static_cast<int>(b.warps.size()); ++w) {
+          b.warps[w] = Warp();
+          b.warps[w].live = std::min(32, b.n - 32 * w);
+        }
+        // Shared memory starts as NaN bytes: a read before any write shows in the results.
+        std::memset(b.smem, 0xff, cfg.shared);
+        for (int i = 0; i < b.n; ++i) {
+          b.done[i] = 0;
+          getcontext(&b.ctx[i]);
+          b.ctx[i].uc_stack.ss_sp = g_stacks.get(i, b.n);
+          b.ctx[i].uc_stack.ss_size = kStack;
+          b.ctx[i].uc_link = &b.sched;
+          makecontext(&b.ctx[i], fiber_entry, 0);
+          order[i] = i;
+        }
+        while (b.live > 0) {
+          // A seeded shuffle of the order threads run in between barriers.
+          for (int i = b.n - 1; i > 0; --i) std::swap(order[i], order[next_rand() % static_cast<uint64_t>(i + 1)]);
+          uint64_t before = b.events;
+          for (int k = 0; k < b.n; ++k) {
+            int i = order[k];
+            if (b.done[i]) continue;
+            b.current = i;
+            set_thread(b, i);
+            swapcontext(&b.sched, &b.ctx[i]);
+          }
+          if (b.live > 0 && b.events == before) {
+            deadlock = true;
+            set_error(cudaErrorLaunchFailure, "deadlock in " + name + ": " + std::to_string(b.live) +
+                                                  " threads wait at a barrier (__syncthreads, a shuffle or a wmma call) that others never reach");
+            break;
+          }
+        }
+      }
+  g_block = outer;
+  threadIdx = saved_tid;
+  blockIdx = saved_bid;
+  blockDim = saved_bdim;
+  gridDim = saved_gdim;
+  std::string bad = check_canaries();
+  if (!bad.empty()) set_error(cudaErrorIllegalAddress, name + " made " + bad);
+  if (g_last != cudaSuccess && g_detail.find(name) == std::string::npos) g_detail = name + ": " + g_detail;
+}
+
+}  // namespace trsim
+
+using trsim::set_error;
+
+cudaError_t cudaGetDeviceCount(int* n) {
+  *n = trsim::env_size("TRSIM_DEVICES", 1) > 0 ? 1 : 0;
+  return *n ? cudaSuccess : cudaErrorNoDevice;
+}
+cudaError_t cudaGetDevice(int* d) {
+  *d = 0;
+  return cudaSuccess;
+}
+cudaError_t cudaSetDevice(int d) { return d == 0 ? cudaSuccess : cudaErrorInvalidDevice; }
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {
+  if (d != 0) return cudaErrorInvalidDevice;
+  std::memset(p, 0, sizeof(*p));
+  std::snprintf(p->name, sizeof(p->name), "treereward CUDA simulator (CPU)");
+  p->totalGlobalMem = trsim::limits().capacity;
+  p->sharedMemPerBlock = 48 * 1024;
+  p->sharedMemPerBlockOptin = static_cast<size_t>(trsim::limits().optin);
+  p->multiProcessorCount = 132;
+  p->maxThreadsPerBlock = 1024;
+  p->warpSize = 32;
+  p->major = 9;
+  p->minor = 0;
+  return cudaSuccess;
+}
+cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int d) {
+  if (d != 0) return cudaErrorInvalidDevice;
+  switch (a) {
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *v = trsim::limits().optin; return cudaSuccess;
+    case cudaDevAttrMultiProcessorCount: *v = 132; return cudaSuccess;
+  }
+  return cudaErrorInvalidValue;
+}
+cudaError_t cudaDeviceSynchronize() { return trsim::g_last; }
+cudaError_t cudaGetLastError() {
+  cudaError_t e = trsim::g_last;
+  trsim::g_last = cudaSuccess;
+  return e;
+}
+cudaError_t cudaPeekAtLastError() { return trsim::g_last; }
+
+const char* cudaGetErrorName(cudaError_t e) {
+  switch (e) {
+    case cudaSuccess: return "cudaSuccess";
+    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
+    case cudaErrorInvalidDevicePointer: return "cudaErrorInvalidDevicePointer";
+    case cudaErrorInvalidMemcpyDirection: return "cudaErrorInvalidMemcpyDirection";
+    case cudaErrorNoDevice: return "cudaErrorNoDevice";
+    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
+    case cudaErrorLaunchOutOfResources: return "cudaErrorLaunchOutOfResources";
+    case cudaErrorMisalignedAddress: return "cudaErrorMisalignedAddress";
+    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+  }
+  return "cudaErrorUnknown";
+}
+
+const char* cudaGetErrorString(cudaError_t e) {
+  static thread_local std::string s;
+  switch (e) {
+    case cudaSuccess: s = "no error"; break;
+    case cudaErrorInvalidValue: s = "invalid argument"; break;
+    case cudaErrorMemoryAllocation: s = "out of memory"; break;
+    case cudaErrorInvalidConfiguration: s = "invalid configuration argument"; break;
+    case cudaErrorInvalidDevicePointer: s = "invalid device pointer"; break;
+    case cudaErrorInvalidMemcpyDirection: s = "invalid copy direction for memcpy"; break;
+    case cudaErrorNoDevice: s = "no CUDA-capable device is detected"; break;
+    case cudaErrorInvalidDevice: s = "invalid device ordinal"; break;
+    case cudaErrorIllegalAddress: s = "an illegal memory access was encountered"; break;
+    case cudaErrorLaunchOutOfResources: s = "too many resources requested for launch"; break;
+    case cudaErrorMisalignedAddress: s = "misaligned address"; break;
+    case cudaErrorLaunchFailure: s = "unspecified launch failure"; break;
+    default: s = "unknown error"; break;
+  }
+  if (e == trsim::g_detail_code && !trsim::g_detail.empty()) s += " (simulator: " + trsim::g_detail + ")";
+  return s.c_str();
+}
+
+cudaError_t cudaMalloc(void** p, size_t bytes) {
+  using namespace trsim;
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mu);
+  *p = nullptr;
+  if (m.used + bytes > limits().capacity) return cudaErrorMemoryAllocation;
+  unsigned char* raw = static_cast<unsigned char*>(std::malloc(bytes + 2 * kGuard));
+  if (!raw) return cudaErrorMemoryAllocation;
+  std::memset(raw, kCanary, kGuard);
+  std::memset(raw + kGuard + bytes, kCanary, kGuard);
+  std::memset(raw + kGuard, 0xff, bytes);  // fresh device memory reads as NaN until written
+  *p = raw + kGuard;
+  m.live[reinterpret_cast<uintptr_t>(*p)] = bytes;
+  m.used += bytes;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFree(void* p) {
+  using namespace trsim;
+  if (!p) return cudaSuccess;
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mu);
+  auto it = m.live.find(reinterpret_cast<uintptr_t>(p));
+  if (it == m.live.end()) return cudaErrorInvalidDevicePointer;
+  m.used -= it->second;
+  m.live.erase(it);
+  std::free(static_cast<unsigned char*>(p) - kGuard);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
+  using namespace trsim;
+  std::lock_guard<std::mutex> lock(memory().mu);
+  *total_bytes = limits().capacity;
+  *free_bytes = limits().capacity - memory().used;
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  using namespace trsim;
+  if (bytes == 0) return cudaSuccess;
+  bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+  bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+  if (kind == cudaMemcpyDefault) {
+    dst_dev = in_device(dst, 1);
+    src_dev = in_device(src, 1);
+  }
+  if ((dst_dev && !in_device(dst, bytes)) || (src_dev && !in_device(src, bytes))) {
+    set_error(cudaErrorInvalidValue, "a copy of " + std::to_string(bytes) + " bytes beyond a device allocation");
+    return cudaErrorInvalidValue;
+  }
+  if ((!dst_dev && in_device(dst, 1)) || (!src_dev && in_device(src, 1))) {
+    set_error(cudaErrorInvalidMemcpyDirection, "a copy whose direction does not match where its pointers are");
+    return cudaErrorInvalidMemcpyDirection;
+  }
+  std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+  return cudaMemcpy(dst, src, bytes, kind);
+}
+cudaError_t cudaMemset(void* p, int value, size_t bytes) {
+  if (bytes == 0) return cudaSuccess;
+  if (!trsim::in_device(p, bytes)) {
+    set_error(cudaErrorInvalidValue, "a memset of " + std::to_string(bytes) + " bytes outside a device allocation");
+    return cudaErrorInvalidValue;
+  }
+  std::memset(p, value, bytes);
+  return cudaSuccess;
+}
+cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) { return cudaMemset(p, value, bytes); }
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) {
+  static int token;
+  *s = reinterpret_cast<cudaStream_t>(&token);
+  return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t) { return trsim::g_last; }
+
+cudaError_t trsim_func_set_attribute(const void* f, cudaFuncAttribute a, int v) {
+  using namespace trsim;
+  if (a != cudaFuncAttributeMaxDynamicSharedMemorySize || v < 0 || v > limits().optin) return cudaErrorInvalidValue;
+  std::lock_guard<std::mutex> lock(memory().mu);
+  memory().shared_attr[f] = v;
+  return cudaSuccess;
+}
