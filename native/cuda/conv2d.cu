@@ -2,8 +2,10 @@
 // x (N, Cin, H, W), weight (Cout, Cin/G, kh, kw), bias (Cout), any stride, zero padding, G groups.
 //  - with cuDNN (TR_HAVE_CUDNN): cudnnConvolutionForward / BackwardData / BackwardFilter, the algorithm
 //    from cuDNN's heuristics (cached per shape), the workspace from the caching allocator; float32 in
-//    FMA math (no TF32: the CPU's precision), bfloat16/float16 on tensor cores with float32 accumulation.
-//    Where cuDNN cannot start or has no algorithm for a shape, the implicit GEMM below serves instead.
+//    FMA math (no TF32: the CPU's precision), bfloat16/float16 on tensor cores with float32 accumulation
+//    (with a bias: widened to float32, so conv + bias is rounded once, as on the CPU; see cudnn_forward).
+//    Where cuDNN cannot start, refuses a configuration (NOT_SUPPORTED, BAD_PARAM before running) or has no
+//    algorithm for a shape, the implicit GEMM below serves instead; other cuDNN failures throw CUDA_ERROR.
 //  - otherwise: implicit GEMM, one tiled float32-accumulating kernel for the three products, whose
 //    operands are gathered from the images on the fly (no column matrix in memory):
 //      forward      out_g (Cout/G, N*Ho*Wo) = W_g (Cout/G, K) @ col_g (K, N*Ho*Wo),  K = Cin/G * kh * kw
@@ -13,6 +15,8 @@
 // Bias: the forward adds it; its gradient is a per-channel sum of dout (one block per channel).
 // Accumulation rule: every gradient here is fresh (=).
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -20,6 +24,7 @@
 #include <utility>
 
 #include "cuda/cuda_kernels_b.h"
+#include "cuda/cuda_ops.h"
 #include "cuda/cuda_types.cuh"
 
 #ifdef TR_HAVE_CUDNN
@@ -262,6 +267,47 @@ void gemm_backward(const Tensor& dx, const Tensor& dw, const Tensor& db, const T
     if (tr_st_ != CUDNN_STATUS_SUCCESS) ::tr::fail(::tr::ErrorCode::CUDA_ERROR, #expr, " failed: ", cudnnGetErrorString(tr_st_)); \
   } while (0)
 
+// Whether a failed status means that cuDNN cannot do this convolution, so that the implicit GEMM serves it:
+// NOT_SUPPORTED (no kernel for this shape, dtype, layout or GPU) from any call; BAD_PARAM (parameters its
+// descriptors or heuristics refuse) from the calls before anything runs; from the convolution calls also a
+// pointer too misaligned for the chosen kernel (a view into a larger storage). Nothing has been launched
+// when these come back. Every other status (EXECUTION_FAILED, INTERNAL_ERROR, a failed allocation, ...) is
+// a real failure: CUDA_ERROR. cuDNN 9 statuses are a category (a multiple of 1000) plus a detail code.
+bool cudnn_cannot(cudnnStatus_t s, bool running) {
+#ifdef CUDNN_STATUS_CATEGORY
+  const int category = CUDNN_STATUS_CATEGORY(static_cast<int>(s));
+#else
+  const int category = static_cast<int>(s);
+#endif
+  if (category == CUDNN_STATUS_NOT_SUPPORTED) return true;
+#if CUDNN_MAJOR >= 9
+  if (s == CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER) return true;
+#endif
+  return !running && category == CUDNN_STATUS_BAD_PARAM;
+}
+
+// One stderr line, the first time in the process that cuDNN turns a convolution down (later ones fall back quietly).
+void note_fallback(const char* why, const char* detail) {
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    std::fprintf(stderr, "treereward: conv2d on cuda: cuDNN cannot run a convolution (%.*s: %s); the implicit GEMM kernel serves it\n",
+                 static_cast<int>(std::strcspn(why, "(")), why, detail);
+  });
+}
+
+// A cuDNN call in a function that returns `cannot` where cuDNN cannot do the convolution (see cudnn_cannot;
+// `running`: the call is a convolution itself); any other failure throws CUDA_ERROR naming the call and status.
+#define TR_CUDNN_OR(expr, running, cannot)                                                                \
+  do {                                                                                                    \
+    cudnnStatus_t tr_st_ = (expr);                                                                        \
+    if (tr_st_ != CUDNN_STATUS_SUCCESS) {                                                                 \
+      if (!cudnn_cannot(tr_st_, running))                                                                 \
+        ::tr::fail(::tr::ErrorCode::CUDA_ERROR, #expr, " failed: ", cudnnGetErrorString(tr_st_));         \
+      note_fallback(#expr, cudnnGetErrorString(tr_st_));                                                  \
+      return cannot;                                                                                      \
+    }                                                                                                     \
+  } while (0)
+
 // This thread's handle on the current stream; null when cuDNN cannot start here (a library that does not
 // match the driver, say): then the implicit GEMM serves.
 cudnnHandle_t cudnn_handle() {
@@ -282,42 +328,59 @@ cudnnDataType_t cudnn_type(DType d) {
   }
 }
 
-int as_int(int64_t v) {
-  check(v <= 0x7fffffff, ErrorCode::NOT_SUPPORTED, "conv2d on cuda (cuDNN) takes dimensions below 2^31 but received ", v);
-  return static_cast<int>(v);
-}
-
-// The descriptors of one convolution, destroyed with it.
-struct Descs {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnFilterDescriptor_t w = nullptr;
-  cudnnConvolutionDescriptor_t conv = nullptr;
-  Descs(const Geom& g, DType dt) {
-    cudnnDataType_t t = cudnn_type(dt);
-    TR_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
-    TR_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
-    TR_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
-    TR_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
-    TR_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, as_int(g.N), as_int(g.Cin), as_int(g.H), as_int(g.W)));
-    TR_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, as_int(g.N), as_int(g.Cout), as_int(g.Ho), as_int(g.Wo)));
-    TR_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, as_int(g.Cout), as_int(g.cig()), as_int(g.kh), as_int(g.kw)));
-    TR_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, as_int(g.ph), as_int(g.pw), as_int(g.sh), as_int(g.sw), 1, 1, CUDNN_CROSS_CORRELATION,
-                                                   dt == DType::F64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT));
-    TR_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, as_int(g.G)));
-    // float32 and float64: FMA only (TF32 would lose the CPU path's precision); 16-bit: tensor cores
-    TR_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, dt == DType::F32 || dt == DType::F64 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH));
+// One cuDNN descriptor, destroyed with its holder: every way out of the code that made it (a refusal, a
+// throw from a later set-call) releases it.
+void destroy_desc(cudnnTensorDescriptor_t d) { cudnnDestroyTensorDescriptor(d); }
+void destroy_desc(cudnnFilterDescriptor_t d) { cudnnDestroyFilterDescriptor(d); }
+void destroy_desc(cudnnConvolutionDescriptor_t d) { cudnnDestroyConvolutionDescriptor(d); }
+template <typename D>
+struct CudnnDesc {
+  D d = nullptr;
+  CudnnDesc() = default;
+  CudnnDesc(const CudnnDesc&) = delete;
+  CudnnDesc& operator=(const CudnnDesc&) = delete;
+  ~CudnnDesc() {
+    if (d) destroy_desc(d);
   }
-  ~Descs() {
-    if (conv) cudnnDestroyConvolutionDescriptor(conv);
-    if (w) cudnnDestroyFilterDescriptor(w);
-    if (y) cudnnDestroyTensorDescriptor(y);
-    if (x) cudnnDestroyTensorDescriptor(x);
-  }
-  Descs(const Descs&) = delete;
-  Descs& operator=(const Descs&) = delete;
+  operator D() const { return d; }
 };
 
-// Algorithms chosen by cuDNN's heuristics, per (direction, shape, dtype), cached.
+// The descriptors of one convolution. `widened`: bf16/f16 operands widened to float32 (cudnn_forward).
+struct Descs {
+  CudnnDesc<cudnnTensorDescriptor_t> x, y;
+  CudnnDesc<cudnnFilterDescriptor_t> w;
+  CudnnDesc<cudnnConvolutionDescriptor_t> conv;
+  // False where cuDNN cannot describe this convolution (the implicit GEMM serves it).
+  bool init(const Geom& g, DType dt, bool widened) {
+    for (int64_t v : {g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.G})
+      if (v > 0x7fffffff) {  // cuDNN's dimensions are int; the implicit GEMM indexes in int64
+        note_fallback("a dimension", "over 2^31 - 1");
+        return false;
+      }
+    auto i = [](int64_t v) { return static_cast<int>(v); };
+    cudnnDataType_t t = widened ? CUDNN_DATA_FLOAT : cudnn_type(dt);
+    TR_CUDNN_OR(cudnnCreateTensorDescriptor(&x.d), false, false);
+    TR_CUDNN_OR(cudnnCreateTensorDescriptor(&y.d), false, false);
+    TR_CUDNN_OR(cudnnCreateFilterDescriptor(&w.d), false, false);
+    TR_CUDNN_OR(cudnnCreateConvolutionDescriptor(&conv.d), false, false);
+    TR_CUDNN_OR(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, i(g.N), i(g.Cin), i(g.H), i(g.W)), false, false);
+    TR_CUDNN_OR(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, i(g.N), i(g.Cout), i(g.Ho), i(g.Wo)), false, false);
+    TR_CUDNN_OR(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, i(g.Cout), i(g.cig()), i(g.kh), i(g.kw)), false, false);
+    TR_CUDNN_OR(cudnnSetConvolution2dDescriptor(conv, i(g.ph), i(g.pw), i(g.sh), i(g.sw), 1, 1, CUDNN_CROSS_CORRELATION,
+                                                dt == DType::F64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT),
+                false, false);
+    TR_CUDNN_OR(cudnnSetConvolutionGroupCount(conv, i(g.G)), false, false);
+    // float32 and float64: FMA only (TF32 would lose the CPU path's precision); 16-bit: tensor cores. Widened
+    // 16-bit operands may take TF32 tensor cores: a bf16 or f16 value is exact in TF32, so the products are
+    // exact and accumulate in float32, the 16-bit path's arithmetic.
+    cudnnMathType_t math = widened ? CUDNN_DEFAULT_MATH : dt == DType::F32 || dt == DType::F64 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+    TR_CUDNN_OR(cudnnSetConvolutionMathType(conv, math), false, false);
+    return true;
+  }
+};
+
+// Algorithms chosen by cuDNN's heuristics, per (direction, shape, dtype), cached; -1 where cuDNN has none
+// (or refused the query), so the implicit GEMM serves that shape without asking again.
 using AlgoKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
 std::mutex algo_mutex;
 std::map<AlgoKey, int> algo_cache;
@@ -335,6 +398,7 @@ int pick(const Perf* perf, int n) {
   for (int i = 0; i < n; ++i)
     if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC && perf[i].memory <= kMaxWorkspace)
       return static_cast<int>(perf[i].algo);
+  note_fallback("the algorithm query", "no deterministic algorithm within 1 GiB of workspace");
   return -1;
 }
 
@@ -355,27 +419,98 @@ int cached_algo(int dir, const Geom& g, DType dt, F find) {
 // A workspace from the caching allocator (kept alive by the returned tensor until the call returns).
 Tensor workspace(size_t bytes) { return empty({static_cast<int64_t>((bytes + 3) / 4) + 1}, DType::F32, Device::CUDA); }
 
-// False (nothing done) where cuDNN cannot run this convolution.
-bool cudnn_forward(const Tensor& out, const Tensor& x, const Tensor& w, const Geom& g, DType dt) {
+Tensor widen(const Tensor& t) {
+  Tensor f = empty(t.shape(), DType::F32, Device::CUDA);
+  cuda_copy(f, t);
+  return f;
+}
+
+// out (bf16/f16) = acc (float32) + bias, rounded once.
+template <typename T>
+__global__ void add_bias_round_kernel(T* out, const float* acc, const T* bias, int64_t C, int64_t P, int64_t n) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    out[i] = store<T>(static_cast<acc_t<T>>(acc[i]) + load(bias[(i / P) % C]));
+}
+
+// out = conv(x, w) + bias; false (nothing written) where cuDNN cannot run this convolution.
+// bf16/f16 with a bias: the legacy API writes a 16-bit output for 16-bit operands, and adding the bias to
+// that rounds twice (the sum can be 1 ulp off the CPU path's, which rounds conv + bias once; a beta = 1 blend
+// into a bias-filled output is not documented to round once either). So those operands are widened to
+// float32 scratch (exact), cuDNN convolves them into a float32 output, and one kernel adds the bias and
+// rounds once. Without a bias the 16-bit output is the float32 sum rounded once already.
+bool cudnn_forward(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias, const Geom& g, DType dt) {
   cudnnHandle_t h = cudnn_handle();
   if (!h) return false;
-  Descs d(g, dt);
-  int found = cached_algo(0, g, dt, [&] {
+  const bool widened = bias.defined() && (dt == DType::BF16 || dt == DType::F16);
+  Descs d;
+  if (!d.init(g, dt, widened)) return false;
+  int found = cached_algo(widened ? 3 : 0, g, dt, [&] {
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int n = 0;
-    TR_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf));
+    TR_CUDNN_OR(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf), false, -1);
     return pick(perf, n);
   });
   if (found < 0) return false;
   auto algo = static_cast<cudnnConvolutionFwdAlgo_t>(found);
   size_t bytes = 0;
-  TR_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, algo, &bytes));
+  TR_CUDNN_OR(cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, algo, &bytes), false, false);
   Tensor ws = workspace(bytes);
+  Tensor xs = widened ? widen(x) : x, wts = widened ? widen(w) : w;
+  Tensor y = widened ? empty(out.shape(), DType::F32, Device::CUDA) : out;
   double one64 = 1, zero64 = 0;
   float one = 1, zero = 0;
   const void* alpha = dt == DType::F64 ? static_cast<const void*>(&one64) : &one;
   const void* beta = dt == DType::F64 ? static_cast<const void*>(&zero64) : &zero;
-  TR_CUDNN_CHECK(cudnnConvolutionForward(h, alpha, d.x, x.raw(), d.w, w.raw(), d.conv, algo, ws.raw(), bytes, beta, d.y, out.raw()));
+  TR_CUDNN_OR(cudnnConvolutionForward(h, alpha, d.x, xs.raw(), d.w, wts.raw(), d.conv, algo, ws.raw(), bytes, beta, d.y, y.raw()), true, false);
+  if (bias.defined())
+    TR_CUDA_FLOAT_DISPATCH(dt, "conv2d", T, {
+      if (widened)
+        add_bias_round_kernel<T><<<grid_for(out.numel()), kThreads, 0, cuda_stream()>>>(ptr<T>(out), ptr<const float>(y), ptr<const T>(bias),
+                                                                                        g.Cout, g.Ho * g.Wo, out.numel());
+      else  // float32 / float64: the output holds the unrounded sum; one rounding adding the bias
+        add_bias_kernel<T><<<grid_for(out.numel()), kThreads, 0, cuda_stream()>>>(ptr<T>(out), ptr<const T>(bias), g.Cout, g.Ho * g.Wo, out.numel());
+      TR_CUDA_LAUNCHED("conv2d bias");
+    });
+  return true;
+}
+
+// dx = the input gradient; false (nothing written) where cuDNN cannot compute it.
+bool cudnn_backward_data(cudnnHandle_t h, const Descs& d, const Tensor& dx, const Tensor& dout, const Tensor& w, const Geom& g, DType dt,
+                         const void* alpha, const void* beta) {
+  int found = cached_algo(1, g, dt, [&] {
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    int n = 0;
+    TR_CUDNN_OR(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf), false,
+                -1);
+    return pick(perf, n);
+  });
+  if (found < 0) return false;
+  auto algo = static_cast<cudnnConvolutionBwdDataAlgo_t>(found);
+  size_t bytes = 0;
+  TR_CUDNN_OR(cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, algo, &bytes), false, false);
+  Tensor ws = workspace(bytes);
+  TR_CUDNN_OR(cudnnConvolutionBackwardData(h, alpha, d.w, w.raw(), d.y, dout.raw(), d.conv, algo, ws.raw(), bytes, beta, d.x, dx.raw()), true,
+              false);
+  return true;
+}
+
+// dw = the weight gradient; false (nothing written) where cuDNN cannot compute it.
+bool cudnn_backward_filter(cudnnHandle_t h, const Descs& d, const Tensor& dw, const Tensor& dout, const Tensor& x, const Geom& g, DType dt,
+                           const void* alpha, const void* beta) {
+  int found = cached_algo(2, g, dt, [&] {
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    int n = 0;
+    TR_CUDNN_OR(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf),
+                false, -1);
+    return pick(perf, n);
+  });
+  if (found < 0) return false;
+  auto algo = static_cast<cudnnConvolutionBwdFilterAlgo_t>(found);
+  size_t bytes = 0;
+  TR_CUDNN_OR(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, algo, &bytes), false, false);
+  Tensor ws = workspace(bytes);
+  TR_CUDNN_OR(cudnnConvolutionBackwardFilter(h, alpha, d.x, x.raw(), d.y, dout.raw(), d.conv, algo, ws.raw(), bytes, beta, d.w, dw.raw()), true,
+              false);
   return true;
 }
 
@@ -384,40 +519,14 @@ std::pair<Tensor, Tensor> cudnn_backward(const Tensor& dx, const Tensor& dw, con
                                          const Geom& g, DType dt) {
   cudnnHandle_t h = cudnn_handle();
   if (!h) return {dx, dw};
-  Descs d(g, dt);
-  Tensor left_dx, left_dw;
+  Descs d;
+  if (!d.init(g, dt, false)) return {dx, dw};
   double one64 = 1, zero64 = 0;
   float one = 1, zero = 0;
   const void* alpha = dt == DType::F64 ? static_cast<const void*>(&one64) : &one;
   const void* beta = dt == DType::F64 ? static_cast<const void*>(&zero64) : &zero;
-  int found = dx.defined() ? cached_algo(1, g, dt, [&] {
-    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int n = 0;
-    TR_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf));
-    return pick(perf, n);
-  }) : -1;
-  if (dx.defined() && found < 0) left_dx = dx;
-  if (dx.defined() && found >= 0) {
-    auto algo = static_cast<cudnnConvolutionBwdDataAlgo_t>(found);
-    size_t bytes = 0;
-    TR_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, algo, &bytes));
-    Tensor ws = workspace(bytes);
-    TR_CUDNN_CHECK(cudnnConvolutionBackwardData(h, alpha, d.w, w.raw(), d.y, dout.raw(), d.conv, algo, ws.raw(), bytes, beta, d.x, dx.raw()));
-  }
-  found = dw.defined() ? cached_algo(2, g, dt, [&] {
-    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    int n = 0;
-    TR_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf));
-    return pick(perf, n);
-  }) : -1;
-  if (dw.defined() && found < 0) left_dw = dw;
-  if (dw.defined() && found >= 0) {
-    auto algo = static_cast<cudnnConvolutionBwdFilterAlgo_t>(found);
-    size_t bytes = 0;
-    TR_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, algo, &bytes));
-    Tensor ws = workspace(bytes);
-    TR_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, alpha, d.x, x.raw(), d.y, dout.raw(), d.conv, algo, ws.raw(), bytes, beta, d.w, dw.raw()));
-  }
+  Tensor left_dx = dx.defined() && !cudnn_backward_data(h, d, dx, dout, w, g, dt, alpha, beta) ? dx : Tensor();
+  Tensor left_dw = dw.defined() && !cudnn_backward_filter(h, d, dw, dout, x, g, dt, alpha, beta) ? dw : Tensor();
   return {left_dx, left_dw};
 }
 #endif
@@ -444,14 +553,7 @@ void cuda_conv2d_forward(const Tensor& out, const Tensor& x, const Tensor& weigh
   check_operands({&out, &x, &weight, &bias}, dt);
   if (out.numel() == 0) return;
 #ifdef TR_HAVE_CUDNN
-  if (g.N > 0 && g.Cin > 0 && cudnn_forward(out, x, weight, g, dt)) {
-    if (bias.defined())
-      TR_CUDA_FLOAT_DISPATCH(dt, "conv2d", T, {
-        add_bias_kernel<T><<<grid_for(out.numel()), kThreads, 0, cuda_stream()>>>(ptr<T>(out), ptr<const T>(bias), g.Cout, g.Ho * g.Wo, out.numel());
-        TR_CUDA_LAUNCHED("conv2d add_bias_kernel");
-      });
-    return;
-  }
+  if (g.N > 0 && g.Cin > 0 && cudnn_forward(out, x, weight, bias, g, dt)) return;  // the bias added there
 #endif
   TR_CUDA_FLOAT_DISPATCH(dt, "conv2d", T, { gemm_forward<T>(out, x, weight, bias, g); });
 }

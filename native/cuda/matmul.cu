@@ -1,9 +1,12 @@
 // matmul.cu: batched matrix products on the GPU. With cuBLAS (TR_HAVE_CUBLAS): one
 // cublasGemmStridedBatchedEx call, bf16/f16 on tensor cores with float32 accumulation, float32 in
 // full float32 (TREEREWARD_TF32=1 allows TF32 tensor cores), float64 in float64. Without it (or with
-// TREEREWARD_CUDA_GEMM=tiled): a tiled shared-memory kernel (16x16 tiles, accumulation in acc_t). Row-major C = op(A) op(B) is computed
+// TREEREWARD_CUDA_GEMM=tiled, or where cublasCreate fails): a tiled shared-memory kernel (16x16 tiles,
+// accumulation in acc_t). Row-major C = op(A) op(B) is computed
 // as the column-major C^T = op(B)^T op(A)^T, so no operand is copied for a transposed view.
+#include <atomic>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -85,25 +88,49 @@ const char* cublas_status_name(cublasStatus_t s) {
     case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
     case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
     case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_MAPPING_ERROR: return "CUBLAS_STATUS_MAPPING_ERROR";
     case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
     case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
-    default: return "a cuBLAS error";
+    case CUBLAS_STATUS_LICENSE_ERROR: return "CUBLAS_STATUS_LICENSE_ERROR";
+    default: return "an unknown cuBLAS status";
   }
 }
 
+// Every cuBLAS failure (after the handle exists) is a CUDA_ERROR naming the call and the status.
 #define TR_CUBLAS_CHECK(expr)                                                                     \
   do {                                                                                            \
     cublasStatus_t tr_st_ = (expr);                                                               \
     if (tr_st_ != CUBLAS_STATUS_SUCCESS)                                                          \
-      ::tr::fail(::tr::ErrorCode::CUDA_ERROR, #expr, " failed: ", cublas_status_name(tr_st_));    \
+      ::tr::fail(::tr::ErrorCode::CUDA_ERROR, #expr, " failed: ", cublas_status_name(tr_st_),     \
+                 " (status ", static_cast<int>(tr_st_), ")");                                     \
   } while (0)
 
+// Set once cublasCreate has failed: the tiled kernel serves every product (cuda_gemm_backend says "tiled").
+std::atomic<bool> cublas_failed{false};
+
 // One handle for the process, on the current stream. Never destroyed (the runtime may be gone at exit).
+// Null where cuBLAS cannot start here (a library that does not match the driver, say): then the tiled
+// kernel serves, and the failure is remembered (the static is set once), not retried on every product.
+// A lack of memory gets one retry after the caching allocator hands its cached blocks back.
 cublasHandle_t cublas_handle() {
   static cublasHandle_t h = [] {
     cublasHandle_t handle = nullptr;
-    TR_CUBLAS_CHECK(cublasCreate(&handle));
-    TR_CUBLAS_CHECK(cublasSetStream(handle, cuda_stream()));
+    cublasStatus_t st = cublasCreate(&handle);
+    if (st == CUBLAS_STATUS_ALLOC_FAILED) {
+      cuda_empty_cache();
+      st = cublasCreate(&handle);
+    }
+    if (st != CUBLAS_STATUS_SUCCESS) {
+      std::fprintf(stderr, "treereward: cublasCreate failed (%s); matrix products on cuda use the tiled kernel\n", cublas_status_name(st));
+      cublas_failed = true;
+      return static_cast<cublasHandle_t>(nullptr);
+    }
+    cublasStatus_t set = cublasSetStream(handle, cuda_stream());
+    if (set != CUBLAS_STATUS_SUCCESS) {
+      cublasDestroy(handle);  // the static is not set by a throw: the next product tries afresh
+      fail(ErrorCode::CUDA_ERROR, "cublasSetStream failed: ", cublas_status_name(set), " (status ", static_cast<int>(set), ")");
+    }
     return handle;
   }();
   return h;
@@ -157,7 +184,7 @@ bool tiled_forced() {
 void run_gemm(const GemmBatch& g, DType dt) {
   if (g.M == 0 || g.N == 0 || g.batch == 0) return;  // callers handle K == 0 (an empty sum)
 #ifdef TR_HAVE_CUBLAS
-  if (!tiled_forced()) {
+  if (!tiled_forced() && cublas_handle()) {  // null: cuBLAS could not start, the tiled kernel serves
     gemm_cublas(g, dt);
     return;
   }
@@ -199,7 +226,7 @@ bool uniform_batch_stride(const Tensor& t, const Shape& batch, int64_t& stride) 
 
 const char* cuda_gemm_backend() {
 #ifdef TR_HAVE_CUBLAS
-  return tiled_forced() ? "tiled" : "cublas";
+  return tiled_forced() || cublas_failed ? "tiled" : "cublas";  // "cublas" until a handle could not be made
 #else
   return "tiled";
 #endif

@@ -1,5 +1,6 @@
-// reduce.cu: sums over contiguous rows (a block or a warp per row) or over the leading dimension
-// (a thread per output column, chunked), max with its first argmax, the max gradient's scatter and
+// reduce.cu: sums over contiguous rows (a block or a warp per row; few long rows, as a whole-tensor sum,
+// split over many blocks whose double partials a second kernel adds in a fixed order) or over the leading
+// dimension (a thread per output column, chunked), max with its first argmax, the max gradient's scatter and
 // the float64 sum of squares. Sums accumulate in double, as reduce.cpp does.
 #include <vector>
 
@@ -30,6 +31,33 @@ __global__ void sum_rows_block_kernel(S* out, const S* in, int64_t cols, double 
   const S* r = in + static_cast<int64_t>(blockIdx.x) * cols;
   double acc = 0;
   for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) acc += static_cast<double>(load(r[j]));
+  acc = block_sum(acc, sh);
+  if (threadIdx.x == 0) out[blockIdx.x] = store<S>(static_cast<acc_t<S>>(acc * scale));
+}
+
+// Rows too few to give the GPU a block each (a whole-tensor sum is one row of every value): each row is cut
+// into ranges of `per` values, one block per range (blockIdx.y the row) writes the range's sum in double to
+// partial[row][range], and sum_partials_kernel adds a row's partials, one block per row. The ranges, each
+// thread's stride through its range and the block_sum tree are fixed by the shape, so every run adds the
+// same values in the same order: the result is deterministic.
+template <typename S>
+__global__ void sum_rows_split_kernel(double* partial, const S* in, int64_t cols, int64_t per) {
+  __shared__ double sh[32];
+  const int64_t row = blockIdx.y, j0 = static_cast<int64_t>(blockIdx.x) * per, j1 = min(cols, j0 + per);
+  const S* r = in + row * cols;
+  double acc = 0;
+  for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) acc += static_cast<double>(load(r[j]));
+  acc = block_sum(acc, sh);
+  if (threadIdx.x == 0) partial[row * gridDim.x + blockIdx.x] = acc;
+}
+
+// out[row] = scale * the sum of partial[row][0 .. ranges), one block per row.
+template <typename S>
+__global__ void sum_partials_kernel(S* out, const double* partial, int64_t ranges, double scale) {
+  __shared__ double sh[32];
+  const double* p = partial + static_cast<int64_t>(blockIdx.x) * ranges;
+  double acc = 0;
+  for (int64_t c = threadIdx.x; c < ranges; c += blockDim.x) acc += p[c];
   acc = block_sum(acc, sh);
   if (threadIdx.x == 0) out[blockIdx.x] = store<S>(static_cast<acc_t<S>>(acc * scale));
 }
@@ -109,14 +137,31 @@ __global__ void sum_squares_kernel(double* partial, const S* a, int64_t n) {
   if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 
+// The split of sum_rows_split_kernel: ranges of at least kSplitMin values (16 a thread), about kSplitBlocks
+// blocks in all. Rows split in 2 or more only when there are at most kSplitBlocks / 2 of them: more rows
+// fill the GPU with a block (or warp) each.
+constexpr int64_t kSplitMin = 4096, kSplitBlocks = 1024;
+int64_t split_ranges(int64_t rows, int64_t cols) {
+  return std::min<int64_t>((cols + kSplitMin - 1) / kSplitMin, std::max<int64_t>(1, kSplitBlocks / rows));
+}
+
 }  // namespace
 
 void cuda_sum_rows(const Tensor& out, const Tensor& in, int64_t rows, int64_t cols, double scale) {
   if (rows == 0) return;
   cudaStream_t st = cuda_stream();
   TR_CUDA_FLOAT_DISPATCH(in.dtype(), "sum", S, {
+    int64_t ranges = split_ranges(rows, cols);
     if (cols == 0) {
       cuda_fill(out, 0.0);
+    } else if (ranges > 1) {  // rows <= kSplitBlocks / 2, ranges <= kSplitBlocks: within the grid's limits
+      int64_t per = (cols + ranges - 1) / ranges;
+      ranges = (cols + per - 1) / per;
+      Tensor partial = empty({rows, ranges}, DType::F64, Device::CUDA);
+      sum_rows_split_kernel<S><<<dim3(static_cast<unsigned int>(ranges), static_cast<unsigned int>(rows)), 256, 0, st>>>(
+          ptr<double>(partial), ptr<S>(in), cols, per);
+      TR_CUDA_LAUNCHED("sum");
+      sum_partials_kernel<S><<<static_cast<unsigned int>(rows), 256, 0, st>>>(ptr<S>(out), ptr<double>(partial), ranges, scale);
     } else if (cols < 1024 || rows > (int64_t{1} << 31) - 1) {
       int64_t blocks = (rows + 7) / 8;
       check(blocks <= (int64_t{1} << 31) - 1, ErrorCode::NOT_SUPPORTED, "sum on cuda of more than 2^34 rows");
@@ -132,6 +177,12 @@ void cuda_sum_cols(const Tensor& out, const Tensor& in, int64_t rows, int64_t co
   if (rows == 0) return;
   if (cols == 0) {
     cuda_fill(out, 0.0);
+    return;
+  }
+  // One output (a sum over every value of a contiguous tensor): (cols, 1) is one row of cols values, which
+  // cuda_sum_rows splits over many blocks (here each block would have one thread working).
+  if (rows == 1) {
+    cuda_sum_rows(out, in, 1, cols, scale);
     return;
   }
   cudaStream_t st = cuda_stream();

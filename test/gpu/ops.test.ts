@@ -56,6 +56,9 @@ const GPU_CASES: GpuCase[] = [
   { name: 'sum leading axis (bias gradient shape)', inputs: [{ shape: [300, 20] }], run: ([a]) => a.sum(0), lowpTol: 2e-2 },
   { name: 'sum middle axes keepdim', inputs: [{ shape: [2, 3, 4, 5] }], run: ([a]) => a.sum([1, 3], true) },
   { name: 'sum long rows', inputs: [{ shape: [3, 5000] }], run: ([a]) => a.sum(-1), lowpTol: 5e-2 },
+  // A whole-tensor sum of 100,000 values: split over 25 blocks, their partials added by a second kernel.
+  { name: 'sum all, split over blocks', inputs: [{ shape: [100, 1000] }], run: ([a]) => a.sum(), lowpTol: 5e-2 },
+  { name: 'mean all of a transposed view', inputs: [{ shape: [90, 110] }], run: ([a]) => a.transpose(0, 1).mean() },
   { name: 'mean axis', inputs: [{ shape: [3, 50] }], run: ([a]) => a.mean(1) },
   { name: 'max axis', inputs: [{ shape: [7, 300] }], run: ([a]) => a.max(-1) },
   { name: 'max leading axis', inputs: [{ shape: [5, 4, 3] }], run: ([a]) => a.max(0) },
