@@ -52,10 +52,12 @@ export function rewrite(src) {
       break;
     }
     const kernel = src.slice(k, open).trim();
-    const config = src.slice(open + 3, close);
+    // grid, block[, shared[, stream]]: the defaults made explicit, so the kernel's name comes fifth.
+    const parts = topLevelArgs(src.slice(open + 3, close));
+    if (parts.length < 2 || parts.length > 4) throw new Error(`a launch needs 2 to 4 configuration arguments at offset ${open}`);
+    const config = [...parts, ...['0', 'nullptr'].slice(parts.length - 2)].join(',');
     const name = JSON.stringify(kernel.replace(/\s+/g, ' '));
-    const shared = topLevelArgs(config)[2];
-    if (shared !== undefined && shared.trim() !== '0') {
+    if (parts.length > 2 && parts[2].trim() !== '0') {
       out += src.slice(at, open) + ` & ::trsim::Config(${config}, ${name})`;
     } else {
       out += src.slice(at, k) + `::trsim::Launcher(::trsim::Config(${config}, ${name}), [&](auto&&... trsim_a) { ${kernel}(trsim_a...); })`;

@@ -29,7 +29,8 @@ size_t env_size(const char* name, size_t fallback) {
 }
 
 constexpr size_t kStack = 128 * 1024;  // per thread; the page below each is a guard page
-constexpr size_t kGuard = 64;          // bytes of canary before and after each device allocation
+constexpr size_t kGuard = 256;  // bytes of canary before and after each device allocation (keeps
+                                // cudaMalloc's 256-byte alignment)
 constexpr unsigned char kCanary = 0xA5;
 
 struct Warp {
@@ -407,8 +408,9 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
   std::lock_guard<std::mutex> lock(m.mu);
   *p = nullptr;
   if (m.used + bytes > limits().capacity) return cudaErrorMemoryAllocation;
-  unsigned char* raw = static_cast<unsigned char*>(std::malloc(bytes + 2 * kGuard));
-  if (!raw) return cudaErrorMemoryAllocation;
+  void* mem = nullptr;
+  if (posix_memalign(&mem, 256, bytes + 2 * kGuard) != 0) return cudaErrorMemoryAllocation;
+  unsigned char* raw = static_cast<unsigned char*>(mem);
   std::memset(raw, kCanary, kGuard);
   std::memset(raw + kGuard + bytes, kCanary, kGuard);
   std::memset(raw + kGuard, 0xff, bytes);  // fresh device memory reads as NaN until written
