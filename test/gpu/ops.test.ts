@@ -171,6 +171,34 @@ describe.skipIf(!hasCuda())('cuda ops against the cpu', () => {
     }
   });
 
+  // Gaps that mutation testing on the CUDA simulator found: a launch over an empty tensor (a grid of 0
+  // blocks is an invalid configuration) and the target bound of crossEntropy.
+  it('softmax, logSoftmax, sum and max of empty tensors on cuda are empty, as on the cpu', () => {
+    for (const shape of [[0, 5], [3, 0], [2, 0, 4]]) {
+      tidy(() => {
+        for (const dev of ['cpu', 'cuda'] as const) {
+          const x = tensor(new Float32Array(0), shape, { device: dev });
+          for (const y of [x.softmax(-1), x.logSoftmax(-1), x.sum(0)]) {
+            expect(y.device).toBe(dev);
+            expect(y.to('cpu').toArray().length, `${dev} ${shape}`).toBe(y.numel);
+          }
+        }
+      });
+    }
+  });
+
+  it('crossEntropy refuses a target of C, or below 0 other than the ignore index, on cuda as on the cpu', () => {
+    for (const bad of [30, -1]) {
+      for (const dev of ['cpu', 'cuda'] as const) {
+        tidy(() => {
+          const l = tensor(Float32Array.from({ length: 120 }, (_, i) => Math.sin(i)), [4, 30], { device: dev });
+          expect(() => F.crossEntropy(l, idx([2, bad, 0, 1], dev)), `${dev} target ${bad}`).toThrow(
+            `Expected targets in [0, 30) for crossEntropy but received ${bad} at row 1`);
+        });
+      }
+    }
+  });
+
   it('copies, views and casts move the same bits on both devices', () => {
     const x = tensor(Float64Array.from({ length: 60 }, (_, i) => Math.sin(i) * 3), [3, 4, 5], { dtype: 'float64' });
     for (const dt of ALL) {

@@ -1,6 +1,6 @@
 // sim.test.ts: the CUDA simulator checks itself (native/cuda/sim/selftest.cu): barriers and shuffles compute
 // what CUDA defines, and each mistake the simulator claims to catch (a missing __syncthreads, a barrier some
-// threads never reach, launch limits, the shared-memory opt-in, writes past an allocation, shuffles from
+// threads never reach, a race between warps that only warp-level syncs separate, launch limits, the shared-memory opt-in, writes past an allocation, shuffles from
 // exited lanes, misaligned wmma pointers, device memory capacity) is caught, under three thread orders.
 // Runs only where the 'cuda' device is the simulator (npm run test:cuda-sim).
 import { spawnSync } from 'node:child_process';
@@ -29,7 +29,7 @@ describe.skipIf(!simulated)('the CUDA simulator', () => {
   for (const seed of [1, 2, 3]) {
     it(`passes every self-check with thread order seed ${seed}`, () => {
       const checks = selftest(seed);
-      expect(checks.length).toBe(12);
+      expect(checks.length).toBe(13);
       for (const c of checks) expect(c.ok, `${c.name}: ${c.detail}`).toBe(true);
     });
   }

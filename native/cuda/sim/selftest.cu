@@ -79,6 +79,24 @@ __global__ void missing_sync_kernel(float* out) {
   out[threadIdx.x] = slots[(threadIdx.x + 1) % blockDim.x];
 }
 
+// Two block sums through one shared array, without the __syncthreads that keeps a fast warp from writing
+// the second round's partials before a slow warp has read the first round's: only warp syncs between them.
+__global__ void warp_race_kernel(int* out) {
+  __shared__ int sh[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
+  int first = 0;
+  for (int round = 0; round < 2; ++round) {
+    int v = lane + 1 + 1000 * round;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    if (lane == 0) sh[warp] = v;  // missing: a __syncthreads before this write
+    __syncthreads();
+    int t = sh[lane % (blockDim.x / 32)];
+    for (int o = 16; o > 0; o >>= 1) t += __shfl_xor_sync(0xffffffffu, t, o);
+    if (round == 0) first = t;
+  }
+  out[blockIdx.x * blockDim.x + threadIdx.x] = first;
+}
+
 // Half a warp waits at __syncthreads while the other half waits at __syncwarp: neither barrier completes.
 __global__ void deadlock_kernel(int* out) {
   if (threadIdx.x < 16) __syncthreads();
@@ -166,6 +184,16 @@ int main() {
     auto h = host(d, 256);
     for (int t = 0; t < 256; ++t) wrong += h[t] != static_cast<float>((t + 1) % 256);
     report("a missing __syncthreads gives wrong values", wrong > 0, std::to_string(wrong) + " of 256 reads saw an unwritten slot");
+    cudaFree(d);
+  }
+  {  // the first round's total is 528 per warp, summed over the 4 warps of a block 8 times (32 lanes / 4)
+    int* d = device<int>(16 * 128);
+    warp_race_kernel<<<16, 128>>>(d);
+    cudaGetLastError();
+    auto h = host(d, 16 * 128);
+    int wrong = 0;
+    for (int v : h) wrong += v != 528 * 32;
+    report("a race between warps that only shuffles separate gives wrong values", wrong > 0, std::to_string(wrong) + " of 2048 threads read a later round's partial");
     cudaFree(d);
   }
   {

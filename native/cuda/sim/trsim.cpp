@@ -8,11 +8,26 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "cuda_runtime.h"
+
+// Under AddressSanitizer (TREEREWARD_CUDA_SIM_ASAN=ON) every switch between fibers is announced to it, and
+// the guard bytes around device allocations and the dynamic shared memory's bounds are poisoned, so a
+// kernel's read or write outside its buffers is reported at the access, with the kernel in the stack.
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define TRSIM_ASAN 1
+#define TRSIM_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define TRSIM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define TRSIM_POISON(p, n) ((void)(p), (void)(n))
+#define TRSIM_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 thread_local uint3 threadIdx;
 thread_local uint3 blockIdx;
@@ -44,11 +59,31 @@ struct Block {
   uint64_t gen = 0, events = 0;
   std::vector<ucontext_t> ctx;
   std::vector<char> done;
+  std::vector<uint64_t> waits_at;  // the block barrier generation a thread waits at (~0: none)
   std::vector<Warp> warps;
   ucontext_t sched;
   const std::function<void()>* body = nullptr;
   unsigned char* smem = nullptr;
+  const void* sched_bottom = nullptr;  // the scheduler's stack, for AddressSanitizer's fiber switches
+  size_t sched_size = 0;
+  std::vector<void*> fake;             // each fiber's fake stack while it is switched out
 };
+
+// AddressSanitizer's fiber-switch announcements (nothing without it).
+inline void start_switch(void** fake, const void* bottom, size_t size) {
+#ifdef TRSIM_ASAN
+  __sanitizer_start_switch_fiber(fake, bottom, size);
+#else
+  (void)fake, (void)bottom, (void)size;
+#endif
+}
+inline void finish_switch(void* fake, const void** bottom, size_t* size) {
+#ifdef TRSIM_ASAN
+  __sanitizer_finish_switch_fiber(fake, bottom, size);
+#else
+  (void)fake, (void)bottom, (void)size;
+#endif
+}
 
 struct Stacks {
   char* base = nullptr;
@@ -102,11 +137,15 @@ void set_thread(const Block& b, int i) {
 
 void yield() {
   Block& b = *g_block;
-  swapcontext(&b.ctx[b.current], &b.sched);
+  const int i = b.current;
+  start_switch(&b.fake[i], b.sched_bottom, b.sched_size);
+  swapcontext(&b.ctx[i], &b.sched);
+  finish_switch(b.fake[i], &b.sched_bottom, &b.sched_size);
 }
 
 void fiber_entry() {
   Block& b = *g_block;
+  finish_switch(nullptr, &b.sched_bottom, &b.sched_size);
   (*b.body)();
   // This thread has exited: barriers wait for the threads that are left.
   Block& bb = *g_block;
@@ -124,6 +163,7 @@ void fiber_entry() {
     w.arrived = 0;
     ++w.gen;
   }
+  start_switch(nullptr, bb.sched_bottom, bb.sched_size);  // this fiber is done
 }  // returns to b.sched through uc_link
 
 struct Limits {
@@ -159,19 +199,45 @@ bool in_device(const void* p, size_t bytes) {
 }
 
 std::string check_canaries() {
+#ifdef TRSIM_ASAN
+  return "";  // the guard bytes are poisoned: AddressSanitizer reports an access to them where it happens
+#endif
   Memory& m = memory();
   std::lock_guard<std::mutex> lock(m.mu);
   for (auto& [a, size] : m.live) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(a);
+    // A damaged guard is reported once and then restored, so later launches are not blamed for it.
+    unsigned char* q = const_cast<unsigned char*>(p);
     for (size_t k = 1; k <= kGuard; ++k)
-      if (p[-static_cast<ptrdiff_t>(k)] != kCanary)
+      if (p[-static_cast<ptrdiff_t>(k)] != kCanary) {
+        std::memset(q - kGuard, kCanary, kGuard);
         return "a write " + std::to_string(k) + " bytes before a device allocation of " + std::to_string(size) + " bytes";
+      }
     for (size_t k = 0; k < kGuard; ++k)
-      if (p[size + k] != kCanary)
+      if (p[size + k] != kCanary) {
+        std::memset(q + size, kCanary, kGuard);
         return "a write " + std::to_string(k) + " bytes past the end of a device allocation of " + std::to_string(size) + " bytes";
+      }
   }
   return "";
 }
+
+#ifdef TRSIM_ASAN
+// With halt_on_error=0 (the sim's ASan build recovers), an AddressSanitizer report inside a launch becomes
+// the launch's cudaErrorIllegalAddress: the op throws CUDA_ERROR with the report's first lines.
+void on_asan_report(const char* report) {
+  std::string r(report), first;
+  size_t a = r.find("ERROR: AddressSanitizer");
+  if (a != std::string::npos) first = r.substr(a, r.find('\n', a) - a);
+  size_t f = r.find("#0 ");
+  if (f != std::string::npos) first += "; " + r.substr(f, r.find('\n', f) - f);
+  set_error(cudaErrorIllegalAddress, first.empty() ? "an AddressSanitizer report" : first);
+}
+const bool asan_hooked = [] {
+  __asan_set_error_report_callback(on_asan_report);
+  return true;
+}();
+#endif
 
 }  // namespace
 
@@ -186,7 +252,9 @@ void syncthreads() {
     ++b.gen;
     return;
   }
+  b.waits_at[b.current] = g;
   while (g_block->gen == g) yield();
+  g_block->waits_at[g_block->current] = ~uint64_t(0);
 }
 
 void syncwarp() {
@@ -254,10 +322,18 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
   b.n = static_cast<int>(threads);
   b.ctx.resize(b.n);
   b.done.resize(b.n);
+  b.waits_at.resize(b.n);
   b.warps.resize((b.n + 31) / 32);
   b.body = &body;
-  std::vector<unsigned char> smem_store(cfg.shared + 128);
-  b.smem = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(smem_store.data()) + 127) & ~uintptr_t(127));
+  b.fake.resize(b.n);
+  // Exactly the bytes asked for, 128-byte aligned: under AddressSanitizer an access past them is reported.
+  void* smem_mem = nullptr;
+  if (posix_memalign(&smem_mem, 128, std::max<size_t>(cfg.shared, 1)) != 0) {
+    set_error(cudaErrorLaunchOutOfResources, "no memory for the block's dynamic shared memory");
+    return;
+  }
+  std::unique_ptr<void, void (*)(void*)> smem_owner(smem_mem, std::free);
+  b.smem = static_cast<unsigned char*>(smem_mem);
   if (!g_stacks.get(0, b.n)) {
     set_error(cudaErrorLaunchOutOfResources, "no memory for the simulator's thread stacks");
     return;
@@ -284,6 +360,7 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
         std::memset(b.smem, 0xff, cfg.shared);
         for (int i = 0; i < b.n; ++i) {
           b.done[i] = 0;
+          b.waits_at[i] = ~uint64_t(0);
           getcontext(&b.ctx[i]);
           b.ctx[i].uc_stack.ss_sp = g_stacks.get(i, b.n);
           b.ctx[i].uc_stack.ss_size = kStack;
@@ -291,16 +368,37 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
           makecontext(&b.ctx[i], fiber_entry, 0);
           order[i] = i;
         }
+        auto resume = [&](int i) {
+          b.current = i;
+          set_thread(b, i);
+          void* fake = nullptr;
+          start_switch(&fake, g_stacks.get(i, b.n), kStack);
+          swapcontext(&b.sched, &b.ctx[i]);
+          finish_switch(fake, nullptr, nullptr);
+        };
+        const int nwarps = static_cast<int>(b.warps.size());
+        std::vector<int> warp_order(nwarps);
+        for (int w = 0; w < nwarps; ++w) warp_order[w] = w;
         while (b.live > 0) {
-          // A seeded shuffle of the order threads run in between barriers.
-          for (int i = b.n - 1; i > 0; --i) std::swap(order[i], order[next_rand() % static_cast<uint64_t>(i + 1)]);
           uint64_t before = b.events;
-          for (int k = 0; k < b.n; ++k) {
-            int i = order[k];
-            if (b.done[i]) continue;
-            b.current = i;
-            set_thread(b, i);
-            swapcontext(&b.sched, &b.ctx[i]);
+          if (nwarps > 1 && next_rand() % 2) {
+            // Warps run ahead: each in turn (a seeded order) runs until all its threads wait at a block
+            // barrier or have exited, across any number of warp-level syncs, before the next warp starts.
+            // A race between warps that only a __syncthreads (not a shuffle or __syncwarp) would prevent shows.
+            for (int w = nwarps - 1; w > 0; --w) std::swap(warp_order[w], warp_order[next_rand() % static_cast<uint64_t>(w + 1)]);
+            for (int w : warp_order) {
+              uint64_t inner;
+              do {
+                inner = b.events;
+                for (int i = 32 * w; i < std::min(b.n, 32 * w + 32); ++i)
+                  if (!b.done[i] && b.waits_at[i] != b.gen) resume(i);
+              } while (b.events != inner);
+            }
+          } else {
+            // Every thread once, in a seeded shuffled order, up to its next barrier.
+            for (int i = b.n - 1; i > 0; --i) std::swap(order[i], order[next_rand() % static_cast<uint64_t>(i + 1)]);
+            for (int k = 0; k < b.n; ++k)
+              if (!b.done[order[k]]) resume(order[k]);
           }
           if (b.live > 0 && b.events == before) {
             deadlock = true;
@@ -415,6 +513,8 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
   std::memset(raw + kGuard + bytes, kCanary, kGuard);
   std::memset(raw + kGuard, 0xff, bytes);  // fresh device memory reads as NaN until written
   *p = raw + kGuard;
+  TRSIM_POISON(raw, kGuard);
+  TRSIM_POISON(raw + kGuard + bytes, kGuard);
   m.live[reinterpret_cast<uintptr_t>(*p)] = bytes;
   m.used += bytes;
   return cudaSuccess;
@@ -428,6 +528,7 @@ cudaError_t cudaFree(void* p) {
   auto it = m.live.find(reinterpret_cast<uintptr_t>(p));
   if (it == m.live.end()) return cudaErrorInvalidDevicePointer;
   m.used -= it->second;
+  TRSIM_UNPOISON(static_cast<unsigned char*>(p) - kGuard, it->second + 2 * kGuard);
   m.live.erase(it);
   std::free(static_cast<unsigned char*>(p) - kGuard);
   return cudaSuccess;
