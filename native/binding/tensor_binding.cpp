@@ -192,6 +192,7 @@ TR_EXPORT(memoryStats) {
     o.Set("reservedBytes", Napi::Number::New(env, static_cast<double>(c.reserved_bytes)));
     o.Set("mallocs", Napi::Number::New(env, static_cast<double>(c.mallocs)));
     o.Set("cacheHits", Napi::Number::New(env, static_cast<double>(c.cache_hits)));
+    o.Set("peakReservedBytes", Napi::Number::New(env, static_cast<double>(c.peak_reserved_bytes)));
   }
 #endif
   return o;
@@ -206,7 +207,11 @@ TR_EXPORT(emptyCache) {
   return info.Env().Undefined();
 }
 TR_EXPORT(resetPeakMemory) {
-  reset_peak(device_arg(info, 0));
+  Device d = device_arg(info, 0);
+  reset_peak(d);
+#ifdef TR_HAVE_CUDA
+  if (d == Device::CUDA) cuda_reset_peak_reserved();
+#endif
   return info.Env().Undefined();
 }
 TR_EXPORT(numThreads) { return Napi::Number::New(info.Env(), num_threads()); }

@@ -20,9 +20,11 @@ struct CudaMemoryStats {
   int64_t reserved_bytes;   // allocated + cached: what cudaMalloc holds
   int64_t mallocs;          // cudaMalloc calls so far
   int64_t cache_hits;       // allocations served from the cache
+  int64_t peak_reserved_bytes;  // the most reserved at once since the last cuda_reset_peak_reserved()
 };
 CudaMemoryStats cuda_memory_stats();
 void cuda_empty_cache();  // returns every cached block to the driver
+void cuda_reset_peak_reserved();  // the peak of reserved bytes starts again from what is reserved now
 
 // ---- copies and fills (copy.cu) ----
 void cuda_copy(const Tensor& dst, const Tensor& src);  // same shape, any strides and dtypes, both on cuda

@@ -84,6 +84,7 @@ class CachingAllocator {
         }
       }
       ++mallocs_;
+      peak_reserved_ = std::max(peak_reserved_, allocated_ + static_cast<int64_t>(size) + cached_);
     }
     live_[p] = {stream, size};
     allocated_ += static_cast<int64_t>(size);
@@ -113,7 +114,12 @@ class CachingAllocator {
 
   CudaMemoryStats stats() {
     std::lock_guard<std::mutex> lock(mu_);
-    return {allocated_, cached_, allocated_ + cached_, mallocs_, hits_};
+    return {allocated_, cached_, allocated_ + cached_, mallocs_, hits_, peak_reserved_};
+  }
+
+  void reset_peak() {
+    std::lock_guard<std::mutex> lock(mu_);
+    peak_reserved_ = allocated_ + cached_;
   }
 
  private:
@@ -128,7 +134,7 @@ class CachingAllocator {
   std::mutex mu_;
   std::unordered_map<BlockKey, std::vector<void*>, BlockKeyHash> free_;
   std::unordered_map<void*, BlockKey> live_;
-  int64_t allocated_ = 0, cached_ = 0, mallocs_ = 0, hits_ = 0;
+  int64_t allocated_ = 0, cached_ = 0, mallocs_ = 0, hits_ = 0, peak_reserved_ = 0;
   // TREEREWARD_CUDA_CACHE=0 turns the cache off (every free is a cudaFree), for memory debugging.
   bool caching_ = [] {
     const char* v = std::getenv("TREEREWARD_CUDA_CACHE");
@@ -188,8 +194,12 @@ void cuda_free(void* p) {
 void cuda_memset_zero(void* p, size_t bytes) { TR_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, cuda_stream())); }
 
 CudaMemoryStats cuda_memory_stats() {
-  if (!cuda_available()) return {0, 0, 0, 0, 0};
+  if (!cuda_available()) return {0, 0, 0, 0, 0, 0};
   return allocator().stats();
+}
+
+void cuda_reset_peak_reserved() {
+  if (cuda_available()) allocator().reset_peak();
 }
 
 void cuda_empty_cache() {

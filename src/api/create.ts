@@ -8,15 +8,48 @@ import { checkDevice, checkDType, checkFinite, checkInt, checkNumber, checkShape
 export interface CreateOptions {
   /** Defaults to float32. */
   dtype?: DType;
-  /** Defaults to "cpu". */
+  /** Defaults to defaultDevice(): "cpu", or the device of the innermost onDevice(). */
   device?: Device;
   /** Defaults to false. */
   requiresGrad?: boolean;
 }
 
+let currentDevice: Device = 'cpu';
+
+/** Where tensors are made when a creation call names no device: "cpu", or the device of the innermost onDevice(). */
+export function defaultDevice(): Device {
+  return currentDevice;
+}
+
+/**
+ * Runs fn with tensors made on `device` by default (tensor(), zeros(), full(), arange(), Rng's randn and
+ * rand, and every op that makes a constant), as torch.device(...) used as a context: code written for the
+ * cpu runs on a GPU unchanged once its models are moved. The default is restored when fn returns, or when
+ * the promise it returns settles (so other work interleaved with an async fn sees the device too).
+ */
+export function onDevice<T>(device: Device, fn: () => T): T {
+  const d = checkDevice(device);
+  const prev = currentDevice;
+  currentDevice = d;
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    currentDevice = prev;
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.finally(() => {
+      currentDevice = prev;
+    }) as T;
+  }
+  currentDevice = prev;
+  return result;
+}
+
 function opts(o: CreateOptions | undefined): { dtype: DType; device: Device; requiresGrad: boolean } {
   const dtype = checkDType(o?.dtype ?? 'float32');
-  const device = checkDevice(o?.device ?? 'cpu');
+  const device = checkDevice(o?.device ?? currentDevice);
   const requiresGrad = o?.requiresGrad ?? false;
   if (typeof requiresGrad !== 'boolean') throw expected('a boolean', 'requiresGrad', requiresGrad);
   return { dtype, device, requiresGrad };

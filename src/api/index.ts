@@ -1,5 +1,5 @@
 export { Tensor, type TypedData } from './tensor.js';
-export { tensor, zeros, ones, full, zerosLike, onesLike, arange, randn, rand, Rng, manualSeed, defaultGenerator, type CreateOptions } from './create.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, arange, randn, rand, Rng, defaultDevice, onDevice, manualSeed, defaultGenerator, type CreateOptions } from './create.js';
 export * as F from './functional.js';
 export { noGrad, enableGrad, isGradEnabled, checkpoint, autocast, inPrecision, PRECISIONS, type Precision } from './autograd.js';
 export { tidy, keep } from './scope.js';

@@ -21,6 +21,8 @@ export interface MemoryStats {
   cacheCapBytes?: number;
   /** cuda only: allocatedBytes + cachedBytes, what the allocator holds from the driver. */
   reservedBytes?: number;
+  /** cuda only: the most reservedBytes at once since the last resetPeakMemory('cuda'): what a run needs of the GPU (less the CUDA context and cuBLAS/cuDNN workspaces). */
+  peakReservedBytes?: number;
   /** Allocations the cache could not serve (cudaMalloc calls; on the cpu, C library calls for blocks of 128 KiB or more): flat over a training loop once the cache is warm. */
   mallocs?: number;
   /** Allocations served from the cache. */

@@ -69,9 +69,19 @@ export class Tensor {
   }
 
   // ---- data ----
-  /** Float32Array for float32/bfloat16/float16, Float64Array for float64, Int32Array for int32. */
+  /** Float32Array for float32/bfloat16/float16, Float64Array for float64, Int32Array for int32. A cuda tensor is copied to the host first (waiting for the GPU). */
   toArray(): TypedData {
+    if (this.device !== 'cpu') return this.onHost((h) => h.toArray());
     return callNative(() => native().toArray(this.handle));
+  }
+  /** fn of a host copy of this tensor, freed after. */
+  private onHost<T>(fn: (host: Tensor) => T): T {
+    const h = this.to('cpu');
+    try {
+      return fn(h);
+    } finally {
+      h.dispose();
+    }
   }
   /** Nested arrays, for printing and small tests. */
   toNested(): unknown {
@@ -84,7 +94,9 @@ export class Tensor {
     };
     return build(0, 0);
   }
+  /** The value of a one-element tensor (copied to the host first from cuda). */
   item(): number {
+    if (this.device !== 'cpu') return this.onHost((h) => h.item());
     return callNative(() => native().item(this.handle));
   }
   /** A copy in a new buffer; differentiable (the gradient passes through unchanged), as torch.clone. */

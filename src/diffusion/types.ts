@@ -2,11 +2,14 @@
 // the pipeline and the training loops work with the native UNet / AutoencoderKL / CLIP (through the
 // adapters in pipeline/components.ts) and with the stand-ins in tiny/ alike.
 // Shapes: latents and images (B, C, h, w); timesteps (B) float32; text states (B, M, D).
+import type { Device } from '../api/dtype.js';
 import type { Tensor } from '../api/tensor.js';
 
 /** Something with named parameters (optimizers update them in place; checkpoints save them by name). */
 export interface ParameterHolder {
   parameters(): Map<string, Tensor>;
+  /** Moves the parameters to a device (the native models and their pipeline adapters have it). */
+  to?(device: Device): unknown;
 }
 
 /** The denoiser eps_theta(x_t, t, c): a UNet2DConditionModel or a stand-in. */

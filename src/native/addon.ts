@@ -60,7 +60,7 @@ export interface NativeBinding {
   // machine
   memoryStats(device?: string): {
     liveBytes: number; peakBytes: number; liveBuffers: number;
-    allocatedBytes?: number; cachedBytes?: number; reservedBytes?: number; mallocs?: number; cacheHits?: number;
+    allocatedBytes?: number; cachedBytes?: number; reservedBytes?: number; mallocs?: number; cacheHits?: number; peakReservedBytes?: number;
   };
   v8ExternalMemory(): number;
   resetPeakMemory(device?: string): void;

@@ -154,6 +154,8 @@ export const reflConfigSchema = z.strictObject({
   batchSize: positiveInt.default(2),
   /** Seeds the run's one random stream (prompts, noise, stop steps, timesteps) and the data order. Defaults to 0. */
   seed: z.int().min(0).default(0),
+  /** Where the models run: "cuda" moves the generator, the reward model and the run's tensors to the GPU. Defaults to "cpu". */
+  device: z.enum(['cpu', 'cuda']).default('cpu'),
   sampling: samplingSchema.prefault({}),
   objective: objectiveSchema.prefault({}),
   train: trainSchema.prefault({}),

@@ -1,6 +1,7 @@
 // imagereward-reward.ts: ImageReward (Xu et al. 2023) as a RewardModel, so ReFL can tune with the
 // released checkpoint as ImageReward's own refl.py does: images in [0, 1] -> bilinear resize to the
 // BLIP size -> CLIP normalisation -> BLIP + head -> (r - mean) / std. Differentiable in the images.
+import type { Device } from '../api/dtype.js';
 import type { Tensor } from '../api/tensor.js';
 import { ImageRewardScorer } from '../models/imagereward.js';
 import { normalise } from '../reward/preprocess.js';
@@ -28,6 +29,11 @@ export class ImageRewardModel implements RewardModel {
     for (const [n, p] of this.scorer.blip.parameters()) out.set(`blip.${n}`, p);
     for (const [n, p] of this.scorer.head.parameters()) out.set(`mlp.${n}`, p);
     return out;
+  }
+
+  to(device: Device): this {
+    this.scorer.to(device);
+    return this;
   }
 
   dispose(): void {

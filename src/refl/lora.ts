@@ -28,7 +28,8 @@ export function attachLora(base: UNet, lora: LoraOptions, seed = 0): UNet {
     adapted.dispose();
     throw new TreeRewardError('INTERNAL', `Expected the adapted UNet to hold every base weight but found missing ${notAdapters.slice(0, 5).join(', ')}, unexpected ${report.unexpected.slice(0, 5).join(', ')}`);
   }
-  return adapted;
+  // built on the host: it goes where the base is, adapters and all
+  return base.device === 'cpu' ? adapted : adapted.to(base.device);
 }
 
 /** The adapters' parameters by name ("<...>.to_q.lora_A.weight" (r, in), "<...>.to_q.lora_B.weight" (out, r)). */

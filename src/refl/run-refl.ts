@@ -12,7 +12,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-import { Rng } from '../api/create.js';
+import { hasCuda } from '../api/memory.js';
+import { onDevice, Rng } from '../api/create.js';
+import type { Device } from '../api/dtype.js';
 import { AdamW } from '../api/optim/adamw.js';
 import type { Tensor } from '../api/tensor.js';
 import { FeedbackStore } from '../data/store/feedback-store.js';
@@ -104,10 +106,28 @@ function readPrompts(c: ReflConfig, runtime: ReflRuntime, baseDir: string): stri
   return prompts;
 }
 
+/** Moves a model's parts (and the reward model) to the run's device; a part that cannot move is an error. */
+function moveTo(device: Device, parts: Record<string, { parameters(): Map<string, Tensor>; to?(device: Device): unknown }>): void {
+  for (const [name, part] of Object.entries(parts)) {
+    if (part.to) part.to(device);
+    else if ([...part.parameters().values()].some((p) => p.device !== device)) {
+      throw new TreeRewardError('NOT_SUPPORTED', `Expected a ${name} that can move to ${device} (a native model) for config.device "${device}" but it has no to()`);
+    }
+  }
+}
+
 /** Runs (or resumes) ReFL as the config says. */
 export async function runRefl(configInput: unknown, runtime: ReflRuntime = {}): Promise<ReflResult> {
-  const t0 = performance.now();
   const c = parseReflConfig(configInput);
+  if (c.device === 'cuda' && !hasCuda()) {
+    throw new TreeRewardError('CUDA_UNAVAILABLE', 'Expected a visible CUDA GPU for config.device "cuda" but found none (hasCuda() is false: no GPU, or a build without CUDA)');
+  }
+  // Every tensor the run makes (noise, timesteps, pixels, text ids, optimizer state) is made on the device.
+  return onDevice(c.device, () => runParsed(c, runtime));
+}
+
+async function runParsed(c: ReflConfig, runtime: ReflRuntime): Promise<ReflResult> {
+  const t0 = performance.now();
   const baseDir = runtime.baseDir ?? process.cwd();
   const out = resolve(baseDir, c.output);
   const checkpointDir = join(out, 'checkpoints');
@@ -125,10 +145,12 @@ export async function runRefl(configInput: unknown, runtime: ReflRuntime = {}): 
     if (!runtime.model && !c.model) throw expected('a model directory (or runtime.model)', 'config.model', c.model);
     if (!runtime.reward && !c.reward) throw expected('a reward model (or runtime.reward)', 'config.reward', c.reward);
     const prompts = readPrompts(c, runtime, baseDir);
-    const model = runtime.model ?? loadDiffusionModel(resolve(baseDir, c.model as string));
+    // (read on the host, then moved)
+    const model = runtime.model ?? onDevice('cpu', () => loadDiffusionModel(resolve(baseDir, c.model as string)));
     if (!runtime.model) owned.push(model);
-    const reward = runtime.reward ?? loadReflReward(c.reward!, baseDir);
+    const reward = runtime.reward ?? onDevice('cpu', () => loadReflReward(c.reward!, baseDir));
     if (!runtime.reward) owned.push(reward);
+    moveTo(c.device, { 'text encoder': model.models.textEncoder, UNet: model.models.unet, VAE: model.models.vae, 'reward model': reward });
     const vae = model.models.vae;
     const size = c.sampling.size ?? model.spec.defaults.size;
     const down = vae.downFactor * (model.models.unet.downFactor ?? 1);

@@ -1,6 +1,6 @@
 // decouple.ts: the `decouple` baseline: one separate reward model (backbone + head) per dimension,
 // each trained on its own dimension's pairs, averaged at use.
-import { F, type Tensor } from '../api/index.js';
+import { F, type Device, type Tensor } from '../api/index.js';
 import type { PairSource, TrainingPair } from './pair-source.js';
 import type { RewardModel, RewardOutput } from './reward-model.js';
 import { SingleHeadReward, trainSingleHead, type SingleHeadTrainOptions } from './single-head.js';
@@ -24,6 +24,11 @@ export class DecoupledReward implements RewardModel {
     const out = new Map<string, Tensor>();
     for (const [d, m] of this.members) for (const [n, p] of m.parameters()) out.set(`${d}.${n}`, p);
     return out;
+  }
+
+  to(device: Device): this {
+    for (const m of this.members.values()) m.to(device);
+    return this;
   }
 
   dispose(): void {

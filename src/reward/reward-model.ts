@@ -1,6 +1,6 @@
 // reward-model.ts: the RewardModel interface every reward implements (the tree, the baselines, an
 // ImageReward checkpoint). ReFL and evaluation only see this. Reward code never imports the judges.
-import type { Tensor } from '../api/index.js';
+import type { Device, Tensor } from '../api/index.js';
 
 export interface RewardOutput {
   /** R (B): the aggregate reward; differentiable with respect to the images. */
@@ -21,5 +21,7 @@ export interface RewardModel {
   score(prompts: string[], images: Tensor): RewardOutput;
   /** Every trainable tensor by name. */
   parameters(): Map<string, Tensor>;
+  /** Moves every part to a device (ReFL on cuda moves its reward model there). */
+  to?(device: Device): this;
   dispose(): void;
 }

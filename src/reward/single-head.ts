@@ -2,7 +2,7 @@
 // trained with Bradley-Terry on every pair whatever its dimension. `data-scale` trains it on all
 // the data, `single-small` on a small share (the ImageReward setting); `decouple` keeps one per
 // dimension (decouple.ts). Head names as ImageReward's: mlp.layers.*.
-import { NativeModel, type Tensor } from '../api/index.js';
+import { NativeModel, type Device, type Tensor } from '../api/index.js';
 import { BlipBackbone } from '../models/blip.js';
 import { bradleyTerryLoss, tieLoss } from './losses.js';
 import type { PairSource, TrainingPair } from './pair-source.js';
@@ -62,6 +62,12 @@ export class SingleHeadReward implements RewardModel {
     for (const [n, p] of this.backbone.parameters()) out.set(`blip.${n}`, p);
     for (const [n, p] of this.head.parameters()) out.set(`mlp.${n}`, p);
     return out;
+  }
+
+  to(device: Device): this {
+    this.backbone.to(device);
+    this.head.to(device);
+    return this;
   }
 
   dispose(): void {

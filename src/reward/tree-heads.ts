@@ -1,7 +1,7 @@
 // tree-heads.ts: the heads on the shared backbone feature: each internal node a 2-layer MLP giving
 // one logit (G(x) is the vector of the nodes' logits), each leaf a 4-layer MLP giving one reward.
 // Parameter names as the PyTorch peer: tree.nodes.<branch>.layers.{0,2}, tree.leaves.<leaf>.layers.{0,2,4,6}.
-import { F, NativeModel, type Tensor } from '../api/index.js';
+import { F, NativeModel, type Device, type Tensor } from '../api/index.js';
 import { TreeRewardError } from '../native/errors.js';
 import { aggregate, type Aggregated } from './aggregate.js';
 import type { ResolvedTree } from './tree-spec.js';
@@ -35,6 +35,12 @@ export class TreeHeads {
     tree.branches.forEach((b, i) => this.nodes.set(b, new NativeModel('mlp', { dims: [width, nodeHidden, 1], act }, seed + 1 + i)));
     tree.leaves.forEach((l, i) => this.leaves.set(l, new NativeModel('mlp', { dims: [width, ...leafHidden, 1], act }, seed + 101 + i)));
     for (const l of tree.leaves) this.normalisation.set(l, { mean: 0, std: 1 });
+  }
+
+  /** Moves every head to a device. */
+  to(device: Device): this {
+    for (const m of [...this.nodes.values(), ...this.leaves.values()]) m.to(device);
+    return this;
   }
 
   /** All head parameters with their full names. */

@@ -1,6 +1,6 @@
 // tree-reward.ts: the tree-structured reward model: one shared BLIP backbone (ViT + BERT with
 // cross-attention) -> [CLS] feature -> TreeHeads (internal nodes and leaves) -> R (eq. 7-8).
-import type { Tensor } from '../api/index.js';
+import type { Device, Tensor } from '../api/index.js';
 import { BlipBackbone } from '../models/blip.js';
 import { normalise, resizeTo } from './preprocess.js';
 import type { Tokenizer } from '../tokenizers/types.js';
@@ -69,6 +69,12 @@ export class TreeReward implements RewardModel {
     for (const [n, p] of this.backbone.parameters()) out.set(`blip.${n}`, p);
     for (const [n, p] of this.heads.parameters()) out.set(n, p);
     return out;
+  }
+
+  to(device: Device): this {
+    this.backbone.to(device);
+    this.heads.to(device);
+    return this;
   }
 
   dispose(): void {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  arange, buildInfo, F, full, hasCuda, memoryStats, ones, Rng, tensor, tidy, TreeRewardError, zeros, type DType, type Tensor,
+  arange, buildInfo, defaultDevice, emptyCache, F, full, hasCuda, memoryStats, onDevice, ones, resetPeakMemory, Rng, tensor, tidy, TreeRewardError, zeros,
+  type DType, type Tensor,
 } from '../../src/index.js';
 import { expectClose } from '../helpers/gradcheck.js';
 
@@ -94,6 +95,35 @@ describe.skipIf(!hasCuda())('cuda', () => {
       same(new Rng(5).randn([4, 33], { dtype, device: 'cuda' }), new Rng(5).randn([4, 33], { dtype }));
       same(new Rng(5).rand([4, 33], { dtype, device: 'cuda' }), new Rng(5).rand([4, 33], { dtype }));
     }
+  });
+
+  it('reads values of cuda tensors (toArray, item) through a host copy', () => {
+    tidy(() => {
+      const t = tensor([1.5, -2, 4], [3], { device: 'cuda' });
+      expect(Array.from(t.toArray())).toEqual([1.5, -2, 4]);
+      expect(t.sum().item()).toBe(3.5);
+      expect(t.device).toBe('cuda');
+    });
+  });
+
+  it('makes tensors on cuda inside onDevice("cuda"), the same numbers as on the cpu', () => {
+    tidy(() => {
+      const [a, b, c] = onDevice('cuda', () => [new Rng(3).randn([5]), zeros([2]), tensor([1, 2])]);
+      expect([a.device, b.device, c.device, defaultDevice()]).toEqual(['cuda', 'cuda', 'cuda', 'cpu']);
+      expect(Array.from(a.toArray())).toEqual(Array.from(new Rng(3).randn([5]).toArray()));
+    });
+  });
+
+  it('reports the peak of reserved GPU memory since resetPeakMemory("cuda")', () => {
+    tidy(() => {
+      emptyCache('cuda');  // nothing cached: the next block is a cudaMalloc
+      resetPeakMemory('cuda');
+      const base = memoryStats('cuda').peakReservedBytes!;
+      expect(base).toBe(memoryStats('cuda').reservedBytes);
+      const big = zeros([1 << 20], { device: 'cuda' });  // 4 MiB
+      expect(memoryStats('cuda').peakReservedBytes! - base).toBeGreaterThanOrEqual(4 << 20);
+      big.dispose();
+    });
   });
 
   it('dropout on cuda draws the cpu mask (same counter-based rng)', () => {

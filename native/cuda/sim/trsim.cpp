@@ -1,7 +1,6 @@
 // trsim.cpp: the CUDA simulator's scheduler (a block's threads as fibers, barriers between them) and
 // its runtime (device memory with guard bytes, copies, launch checks, the last error). See trsim.h.
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,10 +28,42 @@
 #define TRSIM_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-thread_local uint3 threadIdx;
-thread_local uint3 blockIdx;
-thread_local dim3 blockDim;
-thread_local dim3 gridDim;
+uint3 threadIdx;
+uint3 blockIdx;
+uint3 blockDim;
+uint3 gridDim;
+
+// Switching fibers: save the callee-saved registers on the current stack, store its pointer, load the
+// other's and restore its registers (x86-64 System V). ucontext's swapcontext does the same plus two
+// signal-mask system calls per switch, which made them most of the simulator's time.
+#if !defined(__x86_64__)
+#error "the CUDA simulator's fiber switch (trsim_switch) is written for x86-64"
+#endif
+extern "C" void trsim_switch(void** save_sp, void* load_sp);
+asm(R"(
+  .text
+  .p2align 4
+  .globl trsim_switch
+  .hidden trsim_switch
+  .type trsim_switch,@function
+trsim_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size trsim_switch,.-trsim_switch
+)");
 
 namespace trsim {
 namespace {
@@ -57,11 +88,11 @@ struct Warp {
 struct Block {
   int n = 0, live = 0, arrived = 0, current = 0;
   uint64_t gen = 0, events = 0;
-  std::vector<ucontext_t> ctx;
+  std::vector<void*> sp;  // each fiber's saved stack pointer
   std::vector<char> done;
   std::vector<uint64_t> waits_at;  // the block barrier generation a thread waits at (~0: none)
   std::vector<Warp> warps;
-  ucontext_t sched;
+  void* sched_sp = nullptr;  // the scheduler's
   const std::function<void()>* body = nullptr;
   unsigned char* smem = nullptr;
   const void* sched_bottom = nullptr;  // the scheduler's stack, for AddressSanitizer's fiber switches
@@ -107,7 +138,8 @@ struct Stacks {
   }
 };
 
-thread_local Block* g_block = nullptr;
+Block* g_block = nullptr;  // the running block (grids run one at a time: g_launch)
+std::mutex g_launch;
 thread_local Stacks g_stacks;
 thread_local cudaError_t g_last = cudaSuccess;
 thread_local std::string g_detail;  // the simulator's words on the error g_detail_code
@@ -139,11 +171,12 @@ void yield() {
   Block& b = *g_block;
   const int i = b.current;
   start_switch(&b.fake[i], b.sched_bottom, b.sched_size);
-  swapcontext(&b.ctx[i], &b.sched);
+  trsim_switch(&b.sp[i], b.sched_sp);
   finish_switch(b.fake[i], &b.sched_bottom, &b.sched_size);
 }
 
-void fiber_entry() {
+// A fiber's first frame: runs the thread, marks it exited and switches back for good.
+[[noreturn]] void fiber_entry() {
   Block& b = *g_block;
   finish_switch(nullptr, &b.sched_bottom, &b.sched_size);
   (*b.body)();
@@ -164,9 +197,15 @@ void fiber_entry() {
     ++w.gen;
   }
   start_switch(nullptr, bb.sched_bottom, bb.sched_size);  // this fiber is done
-}  // returns to b.sched through uc_link
+  void* dead = nullptr;
+  trsim_switch(&dead, bb.sched_sp);
+  __builtin_unreachable();
+}
 
 struct Limits {
+  // TRSIM_DRY_RUN=1: launches are checked but not run, and device memory is neither filled nor guarded
+  // (untouched pages cost the host nothing): what a large model's step allocates can be measured here.
+  bool dry = env_size("TRSIM_DRY_RUN", 0) != 0;
   size_t capacity = env_size("TRSIM_MEMORY_MB", 4096) << 20;
   int optin = static_cast<int>(env_size("TRSIM_SHARED_OPTIN_KB", 227) * 1024);
 };
@@ -198,7 +237,13 @@ bool in_device(const void* p, size_t bytes) {
   return a >= it->first && a + bytes <= it->first + it->second;
 }
 
+const unsigned char* canaries() {
+  static const std::vector<unsigned char> c(kGuard, kCanary);
+  return c.data();
+}
+
 std::string check_canaries() {
+  if (limits().dry) return "";
 #ifdef TRSIM_ASAN
   return "";  // the guard bytes are poisoned: AddressSanitizer reports an access to them where it happens
 #endif
@@ -208,6 +253,7 @@ std::string check_canaries() {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(a);
     // A damaged guard is reported once and then restored, so later launches are not blamed for it.
     unsigned char* q = const_cast<unsigned char*>(p);
+    if (std::memcmp(p - kGuard, canaries(), kGuard) == 0 && std::memcmp(p + size, canaries(), kGuard) == 0) continue;
     for (size_t k = 1; k <= kGuard; ++k)
       if (p[-static_cast<ptrdiff_t>(k)] != kCanary) {
         std::memset(q - kGuard, kCanary, kGuard);
@@ -318,9 +364,12 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
     }
   }
 
+  if (limits().dry) return;
+
+  std::lock_guard<std::mutex> one_grid_at_a_time(g_launch);
   Block b;
   b.n = static_cast<int>(threads);
-  b.ctx.resize(b.n);
+  b.sp.resize(b.n);
   b.done.resize(b.n);
   b.waits_at.resize(b.n);
   b.warps.resize((b.n + 31) / 32);
@@ -339,11 +388,10 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
     return;
   }
   Block* outer = g_block;
-  const uint3 saved_tid = threadIdx, saved_bid = blockIdx;
-  const dim3 saved_bdim = blockDim, saved_gdim = gridDim;
+  const uint3 saved_tid = threadIdx, saved_bid = blockIdx, saved_bdim = blockDim, saved_gdim = gridDim;
   g_block = &b;
-  gridDim = g;
-  blockDim = bl;
+  gridDim = {g.x, g.y, g.z};
+  blockDim = {bl.x, bl.y, bl.z};
   std::vector<int> order(b.n);
   bool deadlock = false;
   for (unsigned bz = 0; bz < g.z && !deadlock; ++bz)
@@ -361,11 +409,13 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
         for (int i = 0; i < b.n; ++i) {
           b.done[i] = 0;
           b.waits_at[i] = ~uint64_t(0);
-          getcontext(&b.ctx[i]);
-          b.ctx[i].uc_stack.ss_sp = g_stacks.get(i, b.n);
-          b.ctx[i].uc_stack.ss_size = kStack;
-          b.ctx[i].uc_link = &b.sched;
-          makecontext(&b.ctx[i], fiber_entry, 0);
+          // A fresh stack that trsim_switch "returns" into fiber_entry from: six zeroed registers, the
+          // entry's address, and a zero return address (16-byte aligned as at a call).
+          uintptr_t* top = reinterpret_cast<uintptr_t*>(g_stacks.get(i, b.n) + kStack);
+          *--top = 0;
+          *--top = reinterpret_cast<uintptr_t>(&fiber_entry);
+          for (int r = 0; r < 6; ++r) *--top = 0;
+          b.sp[i] = top;
           order[i] = i;
         }
         auto resume = [&](int i) {
@@ -373,7 +423,7 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
           set_thread(b, i);
           void* fake = nullptr;
           start_switch(&fake, g_stacks.get(i, b.n), kStack);
-          swapcontext(&b.sched, &b.ctx[i]);
+          trsim_switch(&b.sched_sp, b.sp[i]);
           finish_switch(fake, nullptr, nullptr);
         };
         const int nwarps = static_cast<int>(b.warps.size());
@@ -511,7 +561,7 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
   unsigned char* raw = static_cast<unsigned char*>(mem);
   std::memset(raw, kCanary, kGuard);
   std::memset(raw + kGuard + bytes, kCanary, kGuard);
-  std::memset(raw + kGuard, 0xff, bytes);  // fresh device memory reads as NaN until written
+  if (!limits().dry) std::memset(raw + kGuard, 0xff, bytes);  // fresh device memory reads as NaN until written
   *p = raw + kGuard;
   TRSIM_POISON(raw, kGuard);
   TRSIM_POISON(raw + kGuard + bytes, kGuard);

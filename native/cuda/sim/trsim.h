@@ -26,8 +26,8 @@
 #define __noinline__
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
-// Static shared memory: one copy per OS thread (every fiber of the running block sees it).
-#define __shared__ static thread_local
+// Static shared memory: one copy, seen by every fiber of the running block (grids run one at a time).
+#define __shared__ static
 #ifndef __CUDA_ARCH__
 #define __CUDA_ARCH__ 900  // the device code paths of sm_90 (tensor cores through wmma)
 #endif
@@ -36,12 +36,15 @@ struct uint3 { unsigned int x, y, z; };
 struct dim3 {
   unsigned int x = 1, y = 1, z = 1;
   dim3(unsigned int x_ = 1, unsigned int y_ = 1, unsigned int z_ = 1) : x(x_), y(y_), z(z_) {}
+  dim3(uint3 u) : x(u.x), y(u.y), z(u.z) {}
 };
 
-extern thread_local uint3 threadIdx;
-extern thread_local uint3 blockIdx;
-extern thread_local dim3 blockDim;
-extern thread_local dim3 gridDim;
+// The running thread's coordinates. Plain globals (a kernel's read is one load): grids run one at a time
+// in the process (trsim::run holds a lock), so they, and static shared memory, are never shared by two.
+extern uint3 threadIdx;
+extern uint3 blockIdx;
+extern uint3 blockDim;
+extern uint3 gridDim;
 
 using std::isnan;
 using std::isinf;

@@ -9,6 +9,7 @@ import { ClipTextEncoder } from '../../models/clip.js';
 import { parseUNetConfig, parseVaeConfig } from '../../models/configs.js';
 import { AutoencoderKL } from '../../models/vae.js';
 import { UNet } from '../../models/unet.js';
+import type { Device } from '../../api/dtype.js';
 import type { Tensor } from '../../api/tensor.js';
 import { expected, TreeRewardError } from '../../native/errors.js';
 import { loadTokenizer } from '../../tokenizers/index.js';
@@ -91,6 +92,10 @@ export class ClipTextStates implements TextEncoder {
     out.textEmbeds?.dispose();
     return out.lastHiddenState;
   }
+  to(device: Device): this {
+    this.model.to(device);
+    return this;
+  }
   dispose(): void {
     this.model.dispose();
   }
@@ -116,6 +121,10 @@ export class KlCodec implements LatentCodec {
   }
   decode(latents: Tensor): Tensor {
     return this.model.decode(latents);
+  }
+  to(device: Device): this {
+    this.model.to(device);
+    return this;
   }
   dispose(): void {
     this.model.dispose();
