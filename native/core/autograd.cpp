@@ -19,7 +19,9 @@ void set_autocast_dtype(DType dtype) {
         dtype_name(dtype));
   tl_autocast = dtype;
 }
-bool autocast_bf16(DType dtype, Device device) { return tl_autocast == DType::BF16 && dtype == DType::F32 && device == Device::CPU; }
+bool autocast_bf16(DType dtype, Device device) {
+  return tl_autocast == DType::BF16 && dtype == DType::F32 && (device == Device::CPU || device == Device::CUDA);
+}
 
 bool grad_enabled() { return tl_grad_enabled; }
 void set_grad_enabled(bool on) { tl_grad_enabled = on; }

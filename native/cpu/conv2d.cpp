@@ -281,7 +281,8 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, int64_
   g.Ho = (hp - g.kh) / g.sh + 1;
   g.Wo = (wp - g.kw) / g.sw + 1;
   // bf16 computes natively where oneDNN has it, else in f32; on cuda every float dtype computes natively
-  if (!on_cuda && autocast_bf16(x_in.dtype(), Device::CPU) && dnnl_bf16_enabled() && g.N > 0 && g.P() > 0)  // mixed precision (core/autograd.h)
+  // mixed precision (core/autograd.h): on the cpu where oneDNN has bf16; on cuda always (cuDNN or our kernel in bf16)
+  if (autocast_bf16(x_in.dtype(), x_in.device()) && (on_cuda || dnnl_bf16_enabled()) && g.N > 0 && g.P() > 0)
     return cast(conv2d(cast(x_in, DType::BF16), cast(w_in, DType::BF16), b_in.defined() ? cast(b_in, DType::BF16) : Tensor(), stride_h, stride_w,
                        pad_h, pad_w, groups), DType::F32);
   bool bf16 = !on_cuda && x_in.dtype() == DType::BF16 && dnnl_bf16_enabled() && g.N > 0 && g.P() > 0;

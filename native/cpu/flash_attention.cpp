@@ -267,6 +267,9 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
   // heads and smaller GPUs go through the composed form there.
   if (on_cuda) {
 #ifdef TR_HAVE_CUDA
+    // mixed precision (core/autograd.h): the fused kernel in bf16, the output back in float32
+    if (autocast_bf16(q_in.dtype(), Device::CUDA))
+      return cast(attention(cast(q_in, DType::BF16), cast(k_in, DType::BF16), cast(v_in, DType::BF16), mask_in, scale), DType::F32);
     DType dt = q_in.dtype();
     if (!cuda_attention_fits(dt, n.D)) return attention_plain(q_in, k_in, v_in, mask_in, scale);
     Tensor q = dense_last(q_in), k = dense_last(k_in), v = dense_last(v_in);

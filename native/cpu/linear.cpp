@@ -51,7 +51,8 @@ Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
         "Expected an input whose last dimension is ", w_in.shape()[1], " for linear but received ", shape_str(x_in.shape()));
   check(!b_in.defined() || (b_in.rank() == 1 && b_in.shape()[0] == w_in.shape()[0]), ErrorCode::SHAPE_MISMATCH,
         "Expected a bias of shape [", w_in.shape()[0], "] for linear but received ", b_in.defined() ? shape_str(b_in.shape()) : "none");
-  if (autocast_bf16(x_in.dtype(), dev) && gemm_bf16_native() && w_in.shape()[1] > 0)  // mixed precision (core/autograd.h)
+  // mixed precision (core/autograd.h): on the cpu where oneDNN has bf16 products; on cuda always (tensor cores)
+  if (autocast_bf16(x_in.dtype(), dev) && (dev == Device::CUDA || gemm_bf16_native()) && w_in.shape()[1] > 0)
     return cast(linear(cast(x_in, DType::BF16), cast(w_in, DType::BF16), b_in.defined() ? cast(b_in, DType::BF16) : Tensor()), DType::F32);
   bool native_bf16 = dev == Device::CPU && x_in.dtype() == DType::BF16 && gemm_bf16_native() && w_in.shape()[1] > 0;
   if (promote(x_in) && !native_bf16) return cast(linear(up(x_in), up(w_in), up(b_in)), x_in.dtype());

@@ -90,7 +90,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         shape_str(a.shape()), " and ", shape_str(b.shape()));
   // bf16 x bf16 computes natively (oneDNN, f32 accumulation) where the CPU can; other low precision in f32.
   // On cuda bf16/f16 are native (cuBLAS tensor cores or the tiled kernel, f32 accumulation).
-  if (autocast_bf16(a.dtype(), dev) && gemm_bf16_native() && a.shape().back() > 0)  // mixed precision (core/autograd.h)
+  // mixed precision (core/autograd.h): on the cpu where oneDNN has bf16 products; on cuda always (tensor cores)
+  if (autocast_bf16(a.dtype(), dev) && (dev == Device::CUDA || gemm_bf16_native()) && a.shape().back() > 0)
     return cast(matmul(cast(a, DType::BF16), cast(b, DType::BF16)), DType::F32);
   bool native_bf16 = a.dtype() == DType::BF16 && b.dtype() == DType::BF16 && gemm_bf16_native() && a.shape().back() > 0;
   if (dev == Device::CPU && (lowp(a) || lowp(b)) && !native_bf16) return cast(matmul(up(a), up(b)), a.dtype());

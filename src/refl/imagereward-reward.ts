@@ -8,7 +8,7 @@ import { normalise } from '../reward/preprocess.js';
 import type { RewardModel, RewardOutput } from '../reward/reward-model.js';
 import { batchToTensors } from '../tokenizers/tensors.js';
 import type { Tokenizer } from '../tokenizers/types.js';
-import { bilinearResize } from './bilinear-resize.js';
+import { bilinearResize } from '../reward/bilinear-resize.js';
 
 export class ImageRewardModel implements RewardModel {
   readonly name = 'imagereward';

@@ -8,7 +8,7 @@ export { attachLora, baseParameters, isLoraParameter, loraParameters, mergeLora,
 export { pretrainFromCallback, pretrainFromList, pretrainFromStore, type CaptionedImage, type PretrainSource } from './pretrain-data.js';
 export { freezeReward, loadReflReward } from './load-reward.js';
 export { ImageRewardModel } from './imagereward-reward.js';
-export { bilinearResize, interpolationMatrix } from './bilinear-resize.js';
+export { bilinearResize, interpolationMatrix } from '../reward/bilinear-resize.js';
 export { RunLog, type EventRecord, type StepRecord } from './run-log.js';
 export { writeSampleGrid, type GridSettings } from './sample-grid.js';
 export { runExperiment, experimentConfigSchema, type DimensionScores, type ExperimentConfig, type ExperimentConfigInput, type ExperimentProgress, type ExperimentResult, type ExperimentRuntime, type RewardSummary } from './experiment.js';

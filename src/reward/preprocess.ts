@@ -1,5 +1,6 @@
 // preprocess.ts: images into the reward backbone, differentiably: 8-bit RGB -> (B, 3, H, W) in
 // [0, 1], resize to the model's size, normalise with CLIP's mean and std (as BLIP and ImageReward).
+import { bilinearResize } from './bilinear-resize.js';
 import type { RgbImage } from '../api/interfaces.js';
 import { F, tensor, type Tensor } from '../api/index.js';
 import { TreeRewardError } from '../native/errors.js';
@@ -26,7 +27,7 @@ export function imagesToTensor(images: readonly RgbImage[]): Tensor {
   return tensor(out, [images.length, 3, H, W]);
 }
 
-/** Resizes (B, 3, H, W) to size x size by integer average pooling or nearest upsampling. */
+/** Resizes (B, 3, H, W) to size x size: integer average pooling, nearest upsampling by powers of two, else bilinear. */
 export function resizeTo(images: Tensor, size: number): Tensor {
   const [, , H, W] = images.shape;
   if (H !== W) throw new TreeRewardError('SHAPE_MISMATCH', `Expected square images for the reward model but received ${H}x${W}`);
@@ -38,12 +39,13 @@ export function resizeTo(images: Tensor, size: number): Tensor {
     s *= 2;
   }
   if (s === size) return x;
-  throw new TreeRewardError('NOT_SUPPORTED', `Expected an image size that divides or is a power-of-two fraction of ${size} but received ${H} (bilinear resizing is not built yet)`);
+  // any other ratio (SD1.5's 512-pixel images to BLIP's 224): bilinear, as F.interpolate(align_corners=False)
+  return bilinearResize(images, size);
 }
 
 /** (x - mean) / std per channel; x (B, 3, S, S) in [0, 1]. */
 export function normalise(images: Tensor): Tensor {
-  const mean = tensor(CLIP_MEAN, [1, 3, 1, 1]);
-  const std = tensor(CLIP_STD, [1, 3, 1, 1]);
+  const mean = tensor(CLIP_MEAN, [1, 3, 1, 1], { device: images.device });
+  const std = tensor(CLIP_STD, [1, 3, 1, 1], { device: images.device });
   return images.sub(mean).div(std);
 }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { F, noGrad, Rng, tensor } from '../../src/index.js';
-import { bilinearResize } from '../../src/refl/bilinear-resize.js';
+import { bilinearResize } from '../../src/reward/bilinear-resize.js';
 import { parseReflConfig } from '../../src/refl/config.js';
 import { rewardLoss, selectReward } from '../../src/refl/reward-objective.js';
 import { expectClose } from '../helpers/gradcheck.js';

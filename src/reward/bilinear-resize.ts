@@ -31,8 +31,8 @@ export function bilinearResize(images: Tensor, size: number): Tensor {
   const [B, C, H, W] = s;
   if (H === size && W === size) return images;
   return tidy(() => {
-    const rwT = tensor(interpolationMatrix(W, size), [size, W], { dtype: images.dtype }).transpose(0, 1).contiguous(); // (W, S)
-    const rhT = tensor(interpolationMatrix(H, size), [size, H], { dtype: images.dtype }).transpose(0, 1).contiguous(); // (H, S)
+    const rwT = tensor(interpolationMatrix(W, size), [size, W], { dtype: images.dtype, device: images.device }).transpose(0, 1).contiguous(); // (W, S)
+    const rhT = tensor(interpolationMatrix(H, size), [size, H], { dtype: images.dtype, device: images.device }).transpose(0, 1).contiguous(); // (H, S)
     const rows = images.contiguous().reshape([B * C * H, W]).matmul(rwT);                          // (BCH, S): along the width
     const cols = rows.reshape([B * C, H, size]).transpose(1, 2).contiguous().reshape([B * C * size, H]).matmul(rhT); // (BC S_w, S_h)
     return cols.reshape([B * C, size, size]).transpose(1, 2).contiguous().reshape([B, C, size, size]);
