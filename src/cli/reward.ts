@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import sharp from 'sharp';
 
 import { FeedbackStore } from '../data/store/index.js';
-import { noGrad, PRECISIONS, tidy, type Precision } from '../api/index.js';
+import { noGrad, onDevice, PRECISIONS, tidy, type Device, type Precision } from '../api/index.js';
 import { calibrateSingle, calibrateTree } from '../reward/calibrate.js';
 import { loadRewardModel, saveRewardModel } from '../reward/checkpoint.js';
 import { buildReward, REWARD_VARIANTS, type RewardVariant } from '../reward/build-reward.js';
@@ -24,12 +24,14 @@ const num = (v: string) => Number(v);
 
 interface TrainOpts {
   store: string; out: string; variant: string; backbone: string; backboneWeights?: string; steps: number; batch: number;
-  lr: number; freeze: number; share: number; seed: number; precision: string; json?: boolean;
+  lr: number; freeze: number; share: number; seed: number; precision: string; device: string; json?: boolean;
 }
 
 async function train(o: TrainOpts): Promise<void> {
   if (!(REWARD_VARIANTS as readonly string[]).includes(o.variant)) throw new Error(`Expected one of ${REWARD_VARIANTS.join(', ')} for --variant but received ${o.variant}`);
   if (!(PRECISIONS as readonly string[]).includes(o.precision)) throw new Error(`Expected one of ${PRECISIONS.join(', ')} for --precision but received ${o.precision}`);
+  if (o.device !== 'cpu' && o.device !== 'cuda') throw new Error(`Expected cpu or cuda for --device but received ${o.device}`);
+  const device = o.device as Device;
   const store = FeedbackStore.open(o.store);
   try {
     const dimensions = store.dimensions();
@@ -40,7 +42,7 @@ async function train(o: TrainOpts): Promise<void> {
     bar?.start(o.steps, 0, { loss: '-' });
     const onStep = (s: { step: number; loss: number }) => bar?.update(s.step, { loss: s.loss.toFixed(4) });
     const t0 = performance.now();
-    const common = { steps: o.steps, batchSize: o.batch, lr: o.lr, freezeFraction: o.freeze, precision: o.precision as Precision, checkpointDir: `${o.out}/train-state`, checkpointEvery: 50, onStep };
+    const common = { steps: o.steps, batchSize: o.batch, lr: o.lr, freezeFraction: o.freeze, precision: o.precision as Precision, device, checkpointDir: `${o.out}/train-state`, checkpointEvery: 50, onStep };
     // single-small sees a small share of the pairs (the ImageReward setting): a sampler over a fixed subset.
     const source = new StorePairSource(store, { seed: o.seed, split: 'train' });
     if (model instanceof TreeReward) await trainTreeReward(model, source, common);
@@ -49,9 +51,11 @@ async function train(o: TrainOpts): Promise<void> {
     bar?.stop();
     const seconds = (performance.now() - t0) / 1000;
     const calib = await evaluationPairs(store, { split: 'validation', labels: 'noisy', limit: 256 });
-    if (model instanceof TreeReward) calibrateTree(model, calib);
-    else if (model instanceof SingleHeadReward) calibrateSingle(model, calib);
-    else if (model instanceof DecoupledReward) for (const m of model.members.values()) calibrateSingle(m, calib);
+    onDevice(device, () => {  // the model is where it trained
+      if (model instanceof TreeReward) calibrateTree(model, calib);
+      else if (model instanceof SingleHeadReward) calibrateSingle(model, calib);
+      else if (model instanceof DecoupledReward) for (const m of model.members.values()) calibrateSingle(m, calib);
+    });
     saveRewardModel(o.out, model, { variant: o.variant, steps: o.steps, batch: o.batch, seed: o.seed, precision: o.precision, seconds, pairsPerSecond: (o.steps * o.batch) / seconds });
     const result = { out: o.out, variant: o.variant, precision: o.precision, steps: o.steps, seconds, pairsPerSecond: (o.steps * o.batch) / seconds };
     console.log(o.json ? JSON.stringify(result) : `saved ${o.variant} reward to ${o.out} (${o.steps} steps in ${seconds.toFixed(1)} s, ${result.pairsPerSecond.toFixed(1)} pairs/s)`);
@@ -137,6 +141,7 @@ export function register(program: Command): void {
     .option('--share <x>', 'share of the data single-small trains on', num, 137 / 2200)
     .option('--seed <n>', 'seed', int, 0)
     .option('--precision <p>', "float32 | bf16-mixed (the products in bf16 under autocast, weights float32)", 'float32')
+    .option('--device <d>', 'cpu | cuda (train on the GPU)', 'cpu')
     .option('--json', 'print one JSON document')
     .action((opts: TrainOpts) => train(opts));
   reward

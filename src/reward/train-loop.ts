@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { AdamW, clipGradNorm, cosineSchedule, inPrecision, tidy, type Precision, type Tensor } from '../api/index.js';
+import { AdamW, clipGradNorm, cosineSchedule, hasCuda, inPrecision, onDevice, tidy, type Device, type Precision, type Tensor } from '../api/index.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { native } from '../native/addon.js';
 import { TreeRewardError } from '../native/errors.js';
@@ -22,6 +22,11 @@ export interface LoopOptions {
    * everything else and the weights float32); 'float32' (the default) computes in float32 throughout.
    */
   precision?: Precision;
+  /**
+   * "cuda": the model moves to the GPU (and stays there) and every tensor the loop makes (the batches'
+   * images, token ids) is made there (onDevice). Defaults to "cpu".
+   */
+  device?: Device;
   /** Write a checkpoint here every `checkpointEvery` steps and at the end; resume from it when present. */
   checkpointDir?: string;
   checkpointEvery?: number;
@@ -32,6 +37,8 @@ export interface LoopOptions {
 export interface LoopModel {
   /** Named trainable tensors (checkpointed). */
   parameters(): Map<string, Tensor>;
+  /** Moves the model to a device (needed for options.device "cuda"). */
+  to?(device: Device): unknown;
 }
 
 export interface LoopResult {
@@ -50,6 +57,22 @@ const OPTIMIZER = 'optimizer.safetensors';
  * batches from `source`. Parameter groups: [{ params, lr }].
  */
 export async function runRewardLoop(
+  model: LoopModel,
+  groups: { params: Tensor[]; lr: number }[],
+  source: PairSource,
+  lossFn: (batch: TrainingPair[]) => { loss: Tensor; parts: Record<string, Tensor> },
+  options: LoopOptions,
+): Promise<LoopResult> {
+  const device = options.device ?? 'cpu';
+  if (device !== 'cpu') {
+    if (!hasCuda()) throw new TreeRewardError('CUDA_UNAVAILABLE', `Expected a visible CUDA GPU for device "${device}" but found none (hasCuda() is false: no GPU, or a build without CUDA)`);
+    if (!model.to) throw new TreeRewardError('NOT_SUPPORTED', `Expected a reward model that can move to ${device} (with to()) for device "${device}" but it has none`);
+    model.to(device);
+  }
+  return onDevice(device, () => loop(model, groups, source, lossFn, options));
+}
+
+async function loop(
   model: LoopModel,
   groups: { params: Tensor[]; lr: number }[],
   source: PairSource,

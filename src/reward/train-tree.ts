@@ -3,7 +3,7 @@
 //   L = sum over samples of  CE(G(x), branch(x))            (eq. 4, both images of a pair)
 //                          + -log sigmoid(r_leaf(x_w) - r_leaf(x_l))   (eq. 5, its own leaf only)
 // so only the path's parameters (and the backbone) get gradient from a sample.
-import { type Precision, type Tensor } from '../api/index.js';
+import { type Device, type Precision, type Tensor } from '../api/index.js';
 import { TreeRewardError } from '../native/errors.js';
 import { bradleyTerryLoss, routingLoss, tieLoss } from './losses.js';
 import type { PairSource, TrainingPair } from './pair-source.js';
@@ -34,6 +34,8 @@ export interface TreeTrainOptions {
   maxGradNorm?: number;
   /** 'bf16-mixed' runs each step's forward and backward under autocast('bfloat16'); defaults to 'float32'. */
   precision?: Precision;
+  /** "cuda" trains on the GPU (the model moves there and stays). Defaults to "cpu". */
+  device?: Device;
   /** Called after every optimizer step. */
   onStep?: (info: { step: number; loss: number; routing: number; preference: number }) => void;
   signal?: AbortSignal;

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 
 import { defaultDevice, hasCuda, onDevice, Rng, tensor, TreeRewardError, zeros } from '../../src/index.js';
 import { runRefl } from '../../src/refl/run-refl.js';
+import { ArrayPairSource } from '../../src/reward/array-pair-source.js';
+import { runRewardLoop } from '../../src/reward/train-loop.js';
 
 describe('the default device', () => {
   it('is the cpu, and onDevice nests and restores it', () => {
@@ -40,6 +42,12 @@ describe('the default device', () => {
       expect(code).toBe('CUDA_UNAVAILABLE');
       expect(defaultDevice()).toBe('cpu');
     }
+  });
+
+  it.skipIf(hasCuda())('without a GPU: reward training on device "cuda" is refused before a step', async () => {
+    const model = { parameters: () => new Map(), to: () => { throw new Error('must not move'); } };
+    await expect(runRewardLoop(model, [{ params: [], lr: 1 }], new ArrayPairSource([]), () => { throw new Error('must not run'); }, { steps: 1, batchSize: 1, device: 'cuda' }))
+      .rejects.toThrow('Expected a visible CUDA GPU for device "cuda" but found none');
   });
 
   it.skipIf(hasCuda())('without a GPU: a ReFL run on device "cuda" is refused before it loads anything', async () => {
