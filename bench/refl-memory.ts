@@ -5,7 +5,7 @@
 // checkpointing, float32 and bf16-mixed, at each batch size. Each configuration runs in its own process;
 // the figure is memoryStats('cuda').peakReservedBytes: the most the caching allocator held from the driver
 // (weights, gradients, optimizer state, activations), less the CUDA context and cuBLAS/cuDNN workspaces.
-//   npx tsx bench/refl-memory.ts [--batch 1,2,4] [--json]
+//   npx tsx bench/refl-memory.ts [--batch 1,2,4] [--checkpointing on|off|both] [--precision float32,bf16-mixed] [--json]
 // On a GPU it runs for real (and reports each step's seconds). Without one, on the CUDA simulator in dry-run
 // mode (kernels checked, not run; memory counted, not touched), which is how it runs here:
 //   TREEREWARD_ADDON=$PWD/build-sim/Release/treereward.node TRSIM_DRY_RUN=1 TRSIM_MEMORY_MB=81920 npx tsx bench/refl-memory.ts
@@ -107,6 +107,7 @@ async function child(batch: number, checkpointing: boolean, precision: Row['prec
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     batch: { type: 'string', default: '1,2,4' }, json: { type: 'boolean', default: false }, child: { type: 'string' },
+    checkpointing: { type: 'string', default: 'both' }, precision: { type: 'string', default: 'float32,bf16-mixed' },
   } });
   if (values.child) {
     const [b, ckpt, precision] = values.child.split(':');
@@ -116,10 +117,14 @@ async function main(): Promise<void> {
   const simulated = buildInfo().cudaDevice.includes('simulator');
   const dry = process.env.TRSIM_DRY_RUN === '1';
   if (simulated && !dry) throw new Error('On the CUDA simulator this needs TRSIM_DRY_RUN=1 (running SD1.5 thread by thread would take days)');
+  const ckpt = { on: [true], off: [false], both: [false, true] }[values.checkpointing as 'on' | 'off' | 'both'];
+  if (!ckpt) throw new Error(`Expected on, off or both for --checkpointing but received ${values.checkpointing}`);
+  const precisions = values.precision!.split(',') as Row['precision'][];
+  for (const p of precisions) if (p !== 'float32' && p !== 'bf16-mixed') throw new Error(`Expected float32 or bf16-mixed in --precision but received ${p}`);
   const rows: Row[] = [];
   for (const batch of values.batch!.split(',').map(Number)) {
-    for (const precision of ['float32', 'bf16-mixed'] as const) {
-      for (const checkpointing of [false, true]) {
+    for (const precision of precisions) {
+      for (const checkpointing of ckpt) {
         const outText = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', `${batch}:${checkpointing ? 1 : 0}:${precision}`], {
           env: process.env, maxBuffer: 1 << 24,
         }).toString();

@@ -3,7 +3,8 @@
 # the test dependencies carried in .gpu/bundle.tar.xz (the GPU machine has no Node and no registry),
 # build the addon with CUDA, run the GPU tests, the GPU benchmark (`npm run bench:gpu`: ours beside
 # PyTorch at SD1.5's sizes; TR_BENCH_ARGS narrows it, e.g. "--only attention,conv2d --batch 1";
-# TR_SKIP_BENCH=1 skips it), then the CPU suite there. Logs go to $OUT.
+# TR_SKIP_BENCH=1 skips it), an SD1.5 ReFL step's memory and time on the GPU (bench/refl-memory.ts;
+# TR_SKIP_REFL=1 skips it), then the CPU suite there. Logs go to $OUT.
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUT" /tmp/b
@@ -31,5 +32,9 @@ TREEREWARD_GPU_TESTS=1 TREEREWARD_CUDA_GEMM=tiled node node_modules/vitest/vites
 if [ -z "${TR_SKIP_BENCH:-}" ]; then
   # npm run bench:gpu, without npm (the bundle carries node and tsx)
   node node_modules/tsx/dist/cli.mjs bench/gpu.ts --json-out "$OUT/bench-gpu.json" ${TR_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench-gpu.log" | tail -60
+fi
+if [ -z "${TR_SKIP_REFL:-}" ]; then
+  # the issue's third target: a ReFL step at SD1.5's size fits with gradient checkpointing (peak reserved GiB, seconds)
+  node node_modules/tsx/dist/cli.mjs bench/refl-memory.ts --batch ${TR_REFL_BATCH:-1,4} --checkpointing on 2>&1 | tee "$OUT/refl-memory.log" | tail -8
 fi
 node node_modules/vitest/vitest.mjs run test/ops test/engine 2>&1 | tee "$OUT/test-cpu.log" | tail -8
