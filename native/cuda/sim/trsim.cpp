@@ -417,6 +417,8 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
           b.waits_at[i] = ~uint64_t(0);
           // A fresh stack that trsim_switch "returns" into fiber_entry from: six zeroed registers, the
           // entry's address, and a zero return address (16-byte aligned as at a call).
+          // (a reused stack may still carry AddressSanitizer's marks of an earlier fiber's frames)
+          TRSIM_UNPOISON(g_stacks.get(i, b.n), kStack);
           uintptr_t* top = reinterpret_cast<uintptr_t*>(g_stacks.get(i, b.n) + kStack);
           *--top = 0;
           *--top = reinterpret_cast<uintptr_t>(&fiber_entry);
