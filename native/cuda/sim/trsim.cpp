@@ -160,11 +160,11 @@ uint64_t next_rand() {
   return g_rng;
 }
 
-void set_thread(const Block& b, int i) {
+// threadIdx of the block's i-th thread (x fastest, as CUDA numbers them).
+void set_thread(int i) {
   threadIdx.x = static_cast<unsigned>(i) % blockDim.x;
   threadIdx.y = (static_cast<unsigned>(i) / blockDim.x) % blockDim.y;
   threadIdx.z = static_cast<unsigned>(i) / (blockDim.x * blockDim.y);
-  (void)b;
 }
 
 void yield() {
@@ -428,7 +428,7 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
         }
         auto resume = [&](int i) {
           b.current = i;
-          set_thread(b, i);
+          set_thread(i);
           void* fake = nullptr;
           start_switch(&fake, g_stacks.get(i, b.n), kStack);
           trsim_switch(&b.sched_sp, b.sp[i]);

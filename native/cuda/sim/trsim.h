@@ -7,9 +7,11 @@
 // memory above 48 KB only after cudaFuncSetAttribute, the device's opt-in limit), a barrier some threads
 // never reach (deadlock), wmma's pointer alignment and leading-dimension rules, shuffles reading a lane
 // that has exited, device memory capacity (TRSIM_MEMORY_MB: out-of-memory paths run for real).
-// Fibers run in a seeded shuffled order between barriers, so a missing __syncthreads shows as wrong
-// results rather than hiding behind one fixed order. What it cannot check: timing, data races inside
-// one barrier interval that happen to be benign in this order, nvcc's own code generation, cuBLAS/cuDNN.
+// Fibers run in a seeded shuffled order between barriers, and in half the passes each warp runs ahead to
+// its next __syncthreads, so a missing barrier shows as wrong results rather than hiding behind one fixed
+// order. What it cannot check: timing, lost updates of a missing atomic (a fiber's read-modify-write is
+// never interleaved), races that every simulated order happens to serialize benignly, nvcc's own code
+// generation, cuBLAS/cuDNN. TRSIM_DRY_RUN=1 counts memory without running the large kernels (trsim.cpp).
 #pragma once
 #include <cmath>
 #include <cstdint>
