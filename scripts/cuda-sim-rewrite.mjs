@@ -24,7 +24,7 @@ function topLevelArgs(text) {
   return args;
 }
 
-export function rewrite(src) {
+function rewrite(src) {
   let out = '';
   let at = 0;
   for (;;) {
@@ -69,13 +69,11 @@ export function rewrite(src) {
     (_m, type, name) => `${type}* ${name} = static_cast<${type}*>(::trsim::dynamic_shared());`);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
-  const [inFile, outFile] = process.argv.slice(2);
-  if (!inFile || !outFile) {
-    console.error('usage: node scripts/cuda-sim-rewrite.mjs in.cu out.cc');
-    process.exit(2);
-  }
-  const text = rewrite(readFileSync(inFile, 'utf8'));
-  mkdirSync(path.dirname(outFile), { recursive: true });
-  writeFileSync(outFile, `#line 1 "${path.resolve(inFile)}"\n${text}`);
+const [inFile, outFile] = process.argv.slice(2);
+if (!inFile || !outFile) {
+  console.error('usage: node scripts/cuda-sim-rewrite.mjs in.cu out.cc');
+  process.exit(2);
 }
+const text = rewrite(readFileSync(inFile, 'utf8'));
+mkdirSync(path.dirname(outFile), { recursive: true });
+writeFileSync(outFile, `#line 1 "${path.resolve(inFile)}"\n${text}`);

@@ -39,7 +39,9 @@ const env = {
   TREEREWARD_ADDON: path.join(root, out, 'Release', 'treereward.node'),
   ...(asan ? { LD_PRELOAD: libasan(), ASAN_OPTIONS: 'halt_on_error=0:detect_leaks=0' } : {}),
 };
-step('test/gpu on the simulator', bin('vitest'), ['run', 'test/gpu', ...vitestArgs], env);
+// test files named among the arguments narrow the run; otherwise all of test/gpu
+const files = vitestArgs.filter((a, i) => a.startsWith('test/') && vitestArgs[i - 1] !== '-t');
+step('test/gpu on the simulator', bin('vitest'), ['run', ...(files.length ? [] : ['test/gpu']), ...vitestArgs], env);
 if (vitestArgs.length === 0) {
   step('attention with 99 KB of opt-in shared memory (RTX 4090)', bin('vitest'), ['run', 'test/gpu/attention.test.ts'],
     { ...env, TRSIM_SHARED_OPTIN_KB: '99' });

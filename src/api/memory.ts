@@ -1,5 +1,6 @@
 // memory.ts: native memory and threads, as facts a user or a test can read.
 import { native } from '../native/addon.js';
+import { TreeRewardError } from '../native/errors.js';
 import type { Device } from './dtype.js';
 import { checkDevice, checkInt } from './validate.js';
 
@@ -55,6 +56,11 @@ export function setNumThreads(n: number): void {
 /** True when this build has CUDA and a GPU is visible. */
 export function hasCuda(): boolean {
   return native().hasCuda();
+}
+
+/** Throws CUDA_UNAVAILABLE naming `what` (e.g. 'config.device "cuda"') unless a GPU is usable; for runs that would start on cuda. */
+export function requireCuda(what: string): void {
+  if (!hasCuda()) throw new TreeRewardError('CUDA_UNAVAILABLE', `Expected a visible CUDA GPU for ${what} but found none (hasCuda() is false: no GPU, or a build without CUDA)`);
 }
 /**
  * cudaGemm ("cublas" or "tiled") is there in builds with CUDA. threading: "openmp" when parallel_for runs

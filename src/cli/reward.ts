@@ -5,7 +5,8 @@ import cliProgress from 'cli-progress';
 import sharp from 'sharp';
 
 import { FeedbackStore } from '../data/store/index.js';
-import { noGrad, onDevice, PRECISIONS, tidy, type Device, type Precision } from '../api/index.js';
+import { noGrad, onDevice, PRECISIONS, tidy, type Precision } from '../api/index.js';
+import { checkDevice } from '../api/validate.js';
 import { calibrateSingle, calibrateTree } from '../reward/calibrate.js';
 import { loadRewardModel, saveRewardModel } from '../reward/checkpoint.js';
 import { buildReward, REWARD_VARIANTS, type RewardVariant } from '../reward/build-reward.js';
@@ -30,8 +31,7 @@ interface TrainOpts {
 async function train(o: TrainOpts): Promise<void> {
   if (!(REWARD_VARIANTS as readonly string[]).includes(o.variant)) throw new Error(`Expected one of ${REWARD_VARIANTS.join(', ')} for --variant but received ${o.variant}`);
   if (!(PRECISIONS as readonly string[]).includes(o.precision)) throw new Error(`Expected one of ${PRECISIONS.join(', ')} for --precision but received ${o.precision}`);
-  if (o.device !== 'cpu' && o.device !== 'cuda') throw new Error(`Expected cpu or cuda for --device but received ${o.device}`);
-  const device = o.device as Device;
+  const device = checkDevice(o.device, '--device');
   const store = FeedbackStore.open(o.store);
   try {
     const dimensions = store.dimensions();

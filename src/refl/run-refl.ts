@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-import { hasCuda } from '../api/memory.js';
+import { requireCuda } from '../api/memory.js';
 import { onDevice, Rng } from '../api/create.js';
 import type { Device } from '../api/dtype.js';
 import { AdamW } from '../api/optim/adamw.js';
@@ -119,9 +119,7 @@ function moveTo(device: Device, parts: Record<string, { parameters(): Map<string
 /** Runs (or resumes) ReFL as the config says. */
 export async function runRefl(configInput: unknown, runtime: ReflRuntime = {}): Promise<ReflResult> {
   const c = parseReflConfig(configInput);
-  if (c.device === 'cuda' && !hasCuda()) {
-    throw new TreeRewardError('CUDA_UNAVAILABLE', 'Expected a visible CUDA GPU for config.device "cuda" but found none (hasCuda() is false: no GPU, or a build without CUDA)');
-  }
+  if (c.device === 'cuda') requireCuda('config.device "cuda"');
   // Every tensor the run makes (noise, timesteps, pixels, text ids, optimizer state) is made on the device.
   return onDevice(c.device, () => runParsed(c, runtime));
 }

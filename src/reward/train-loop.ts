@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { AdamW, clipGradNorm, cosineSchedule, hasCuda, inPrecision, onDevice, tidy, type Device, type Precision, type Tensor } from '../api/index.js';
+import { AdamW, clipGradNorm, cosineSchedule, inPrecision, onDevice, tidy, type Device, type Precision, type Tensor } from '../api/index.js';
+import { requireCuda } from '../api/memory.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { native } from '../native/addon.js';
 import { TreeRewardError } from '../native/errors.js';
@@ -65,7 +66,7 @@ export async function runRewardLoop(
 ): Promise<LoopResult> {
   const device = options.device ?? 'cpu';
   if (device !== 'cpu') {
-    if (!hasCuda()) throw new TreeRewardError('CUDA_UNAVAILABLE', `Expected a visible CUDA GPU for device "${device}" but found none (hasCuda() is false: no GPU, or a build without CUDA)`);
+    requireCuda(`device "${device}"`);
     if (!model.to) throw new TreeRewardError('NOT_SUPPORTED', `Expected a reward model that can move to ${device} (with to()) for device "${device}" but it has none`);
     model.to(device);
   }

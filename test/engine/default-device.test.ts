@@ -10,24 +10,27 @@ import { ArrayPairSource } from '../../src/reward/array-pair-source.js';
 import { runRewardLoop } from '../../src/reward/train-loop.js';
 
 describe('the default device', () => {
+  // (choosing "cuda" as the default needs no GPU: only making a tensor there does)
   it('is the cpu, and onDevice nests and restores it', () => {
     expect(defaultDevice()).toBe('cpu');
-    const inner = onDevice('cpu', () => onDevice('cpu', () => defaultDevice()));
-    expect(inner).toBe('cpu');
-    expect(() => onDevice('cpu', () => { throw new Error('boom'); })).toThrow('boom');
+    const seen = onDevice('cuda', () => [defaultDevice(), onDevice('cpu', () => defaultDevice()), defaultDevice()]);
+    expect(seen).toEqual(['cuda', 'cpu', 'cuda']);
+    expect(defaultDevice()).toBe('cpu');
+    expect(() => onDevice('cuda', () => { throw new Error('boom'); })).toThrow('boom');
     expect(defaultDevice()).toBe('cpu');
     expect(() => onDevice('tpu' as never, () => 1)).toThrow(TreeRewardError);
   });
 
   it('stays set across an async function until its promise settles', async () => {
     const seen: string[] = [];
-    const done = onDevice('cpu', async () => {
+    const done = onDevice('cuda', async () => {
       await new Promise((r) => setTimeout(r, 5));
       seen.push(defaultDevice());
       return 7;
     });
+    expect(defaultDevice()).toBe('cuda');  // until the promise settles
     expect(await done).toBe(7);
-    expect(seen).toEqual(['cpu']);
+    expect(seen).toEqual(['cuda']);
     expect(defaultDevice()).toBe('cpu');
   });
 

@@ -7,9 +7,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "cuda_bf16.h"
-#include "cuda_fp16.h"
-#include "trsim.h"
+#include "cuda_runtime.h"
 
 namespace nvcuda {
 namespace wmma {
@@ -32,8 +30,7 @@ template <> inline __half narrow<__half>(float x) { return __float2half_rn(x); }
 
 template <typename T>
 inline void check(const void* p, unsigned ldm, const char* call) {
-  if (reinterpret_cast<uintptr_t>(p) % 32 != 0) trsim::fault(716, call);  // cudaErrorMisalignedAddress
-  if (ldm % (sizeof(T) == 2 ? 8 : 4) != 0) trsim::fault(716, call);
+  if (reinterpret_cast<uintptr_t>(p) % 32 != 0 || ldm % (sizeof(T) == 2 ? 8 : 4) != 0) trsim::fault(cudaErrorMisalignedAddress, call);
 }
 }  // namespace detail
 

@@ -79,15 +79,35 @@ constexpr size_t kGuard = 256;  // bytes of canary before and after each device 
                                 // cudaMalloc's 256-byte alignment)
 constexpr unsigned char kCanary = 0xA5;
 
-struct Warp {
+// A counting barrier over the threads that have not exited (a block's, or a warp's): the last to arrive
+// releases it (a new generation); an exit may release it too.
+struct Barrier {
   int live = 0, arrived = 0;
   uint64_t gen = 0;
+  bool arrive() {  // true: this arrival released it
+    if (++arrived < live) return false;
+    arrived = 0;
+    ++gen;
+    return true;
+  }
+  void leave() {
+    --live;
+    if (arrived > 0 && arrived == live) {
+      arrived = 0;
+      ++gen;
+    }
+  }
+};
+
+struct Warp {
+  Barrier bar;
   uint64_t slots[32] = {};
 };
 
 struct Block {
-  int n = 0, live = 0, arrived = 0, current = 0;
-  uint64_t gen = 0, events = 0;
+  int n = 0, current = 0;
+  Barrier bar;
+  uint64_t events = 0;
   std::vector<void*> sp;  // each fiber's saved stack pointer
   std::vector<char> done;
   std::vector<uint64_t> waits_at;  // the block barrier generation a thread waits at (~0: none)
@@ -140,7 +160,7 @@ struct Stacks {
 
 Block* g_block = nullptr;  // the running block (grids run one at a time: g_launch)
 std::mutex g_launch;
-thread_local Stacks g_stacks;
+Stacks g_stacks;           // the fibers' stacks (g_launch)
 thread_local cudaError_t g_last = cudaSuccess;
 thread_local std::string g_detail;  // the simulator's words on the error g_detail_code
 thread_local cudaError_t g_detail_code = cudaSuccess;
@@ -181,24 +201,14 @@ void yield() {
   finish_switch(nullptr, &b.sched_bottom, &b.sched_size);
   (*b.body)();
   // This thread has exited: barriers wait for the threads that are left.
-  Block& bb = *g_block;
-  int i = bb.current;
-  bb.done[i] = 1;
-  ++bb.events;
-  --bb.live;
-  if (bb.arrived > 0 && bb.arrived == bb.live) {
-    bb.arrived = 0;
-    ++bb.gen;
-  }
-  Warp& w = bb.warps[i / 32];
-  --w.live;
-  if (w.arrived > 0 && w.arrived == w.live) {
-    w.arrived = 0;
-    ++w.gen;
-  }
-  start_switch(nullptr, bb.sched_bottom, bb.sched_size);  // this fiber is done
+  const int i = b.current;
+  b.done[i] = 1;
+  ++b.events;
+  b.bar.leave();
+  b.warps[i / 32].bar.leave();
+  start_switch(nullptr, b.sched_bottom, b.sched_size);  // this fiber is done
   void* dead = nullptr;
-  trsim_switch(&dead, bb.sched_sp);
+  trsim_switch(&dead, b.sched_sp);
   __builtin_unreachable();
 }
 
@@ -256,18 +266,17 @@ std::string check_canaries() {
   Memory& m = memory();
   std::lock_guard<std::mutex> lock(m.mu);
   for (auto& [a, size] : m.live) {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(a);
+    unsigned char* p = reinterpret_cast<unsigned char*>(a);
     // A damaged guard is reported once and then restored, so later launches are not blamed for it.
-    unsigned char* q = const_cast<unsigned char*>(p);
     if (std::memcmp(p - kGuard, canaries(), kGuard) == 0 && std::memcmp(p + size, canaries(), kGuard) == 0) continue;
     for (size_t k = 1; k <= kGuard; ++k)
       if (p[-static_cast<ptrdiff_t>(k)] != kCanary) {
-        std::memset(q - kGuard, kCanary, kGuard);
+        std::memset(p - kGuard, kCanary, kGuard);
         return "a write " + std::to_string(k) + " bytes before a device allocation of " + std::to_string(size) + " bytes";
       }
     for (size_t k = 0; k < kGuard; ++k)
       if (p[size + k] != kCanary) {
-        std::memset(q + size, kCanary, kGuard);
+        std::memset(p + size, kCanary, kGuard);
         return "a write " + std::to_string(k) + " bytes past the end of a device allocation of " + std::to_string(size) + " bytes";
       }
   }
@@ -297,34 +306,26 @@ int lane_id() { return g_block->current & 31; }
 
 void syncthreads() {
   Block& b = *g_block;
-  uint64_t g = b.gen;
+  const uint64_t g = b.bar.gen;
   ++b.events;
-  if (++b.arrived == b.live) {
-    b.arrived = 0;
-    ++b.gen;
-    return;
-  }
+  if (b.bar.arrive()) return;
   b.waits_at[b.current] = g;
-  while (g_block->gen == g) yield();
-  g_block->waits_at[g_block->current] = ~uint64_t(0);
+  while (b.bar.gen == g) yield();
+  b.waits_at[b.current] = ~uint64_t(0);
 }
 
 void syncwarp() {
   Block& b = *g_block;
-  Warp& w = b.warps[b.current / 32];
-  uint64_t g = w.gen;
+  Barrier& w = b.warps[b.current / 32].bar;
+  const uint64_t g = w.gen;
   ++b.events;
-  if (++w.arrived == w.live) {
-    w.arrived = 0;
-    ++w.gen;
-    return;
-  }
+  if (w.arrive()) return;
   while (w.gen == g) yield();
 }
 
 uint64_t exchange(uint64_t bits, int src, bool in_range) {
   Block& b = *g_block;
-  int i = b.current, lane = i & 31, base = i - lane;
+  const int i = b.current, lane = i & 31, base = i - lane;
   Warp& w = b.warps[i / 32];
   w.slots[lane] = bits;
   syncwarp();
@@ -393,8 +394,6 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
     set_error(cudaErrorLaunchOutOfResources, "no memory for the simulator's thread stacks");
     return;
   }
-  Block* outer = g_block;
-  const uint3 saved_tid = threadIdx, saved_bid = blockIdx, saved_bdim = blockDim, saved_gdim = gridDim;
   g_block = &b;
   gridDim = {g.x, g.y, g.z};
   blockDim = {bl.x, bl.y, bl.z};
@@ -404,12 +403,8 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
     for (unsigned by = 0; by < g.y && !deadlock; ++by)
       for (unsigned bx = 0; bx < g.x && !deadlock; ++bx) {
         blockIdx = {bx, by, bz};
-        b.live = b.n;
-        b.arrived = 0;
-        for (int w = 0; w < static_cast<int>(b.warps.size()); ++w) {
-          b.warps[w] = Warp();
-          b.warps[w].live = std::min(32, b.n - 32 * w);
-        }
+        b.bar = Barrier{b.n};
+        for (int w = 0; w < static_cast<int>(b.warps.size()); ++w) b.warps[w] = Warp{Barrier{std::min(32, b.n - 32 * w)}};
         // Shared memory starts as NaN bytes: a read before any write shows in the results.
         std::memset(b.smem, 0xff, cfg.shared);
         for (int i = 0; i < b.n; ++i) {
@@ -437,7 +432,7 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
         const int nwarps = static_cast<int>(b.warps.size());
         std::vector<int> warp_order(nwarps);
         for (int w = 0; w < nwarps; ++w) warp_order[w] = w;
-        while (b.live > 0) {
+        while (b.bar.live > 0) {
           uint64_t before = b.events;
           if (nwarps > 1 && next_rand() % 2) {
             // Warps run ahead: each in turn (a seeded order) runs until all its threads wait at a block
@@ -449,7 +444,7 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
               do {
                 inner = b.events;
                 for (int i = 32 * w; i < std::min(b.n, 32 * w + 32); ++i)
-                  if (!b.done[i] && b.waits_at[i] != b.gen) resume(i);
+                  if (!b.done[i] && b.waits_at[i] != b.bar.gen) resume(i);
               } while (b.events != inner);
             }
           } else {
@@ -458,19 +453,15 @@ void run(const Config& cfg, const void* kernel, const std::function<void()>& bod
             for (int k = 0; k < b.n; ++k)
               if (!b.done[order[k]]) resume(order[k]);
           }
-          if (b.live > 0 && b.events == before) {
+          if (b.bar.live > 0 && b.events == before) {
             deadlock = true;
-            set_error(cudaErrorLaunchFailure, "deadlock in " + name + ": " + std::to_string(b.live) +
+            set_error(cudaErrorLaunchFailure, "deadlock in " + name + ": " + std::to_string(b.bar.live) +
                                                   " threads wait at a barrier (__syncthreads, a shuffle or a wmma call) that others never reach");
             break;
           }
         }
       }
-  g_block = outer;
-  threadIdx = saved_tid;
-  blockIdx = saved_bid;
-  blockDim = saved_bdim;
-  gridDim = saved_gdim;
+  g_block = nullptr;
   std::string bad = check_canaries();
   if (!bad.empty()) set_error(cudaErrorIllegalAddress, name + " made " + bad);
   if (g_last != cudaSuccess && g_detail.find(name) == std::string::npos) g_detail = name + ": " + g_detail;
@@ -519,41 +510,43 @@ cudaError_t cudaGetLastError() {
 }
 cudaError_t cudaPeekAtLastError() { return trsim::g_last; }
 
+namespace {
+// Each error the simulator returns: its name and the runtime's words for it.
+struct ErrorText {
+  cudaError_t code;
+  const char* name;
+  const char* text;
+};
+constexpr ErrorText kErrors[] = {
+    {cudaSuccess, "cudaSuccess", "no error"},
+    {cudaErrorInvalidValue, "cudaErrorInvalidValue", "invalid argument"},
+    {cudaErrorMemoryAllocation, "cudaErrorMemoryAllocation", "out of memory"},
+    {cudaErrorInvalidConfiguration, "cudaErrorInvalidConfiguration", "invalid configuration argument"},
+    {cudaErrorInvalidDevicePointer, "cudaErrorInvalidDevicePointer", "invalid device pointer"},
+    {cudaErrorInvalidMemcpyDirection, "cudaErrorInvalidMemcpyDirection", "invalid copy direction for memcpy"},
+    {cudaErrorNoDevice, "cudaErrorNoDevice", "no CUDA-capable device is detected"},
+    {cudaErrorInvalidDevice, "cudaErrorInvalidDevice", "invalid device ordinal"},
+    {cudaErrorIllegalAddress, "cudaErrorIllegalAddress", "an illegal memory access was encountered"},
+    {cudaErrorLaunchOutOfResources, "cudaErrorLaunchOutOfResources", "too many resources requested for launch"},
+    {cudaErrorMisalignedAddress, "cudaErrorMisalignedAddress", "misaligned address"},
+    {cudaErrorLaunchFailure, "cudaErrorLaunchFailure", "unspecified launch failure"},
+};
+const ErrorText* error_text(cudaError_t e) {
+  for (const ErrorText& t : kErrors)
+    if (t.code == e) return &t;
+  return nullptr;
+}
+}  // namespace
+
 const char* cudaGetErrorName(cudaError_t e) {
-  switch (e) {
-    case cudaSuccess: return "cudaSuccess";
-    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
-    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
-    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
-    case cudaErrorInvalidDevicePointer: return "cudaErrorInvalidDevicePointer";
-    case cudaErrorInvalidMemcpyDirection: return "cudaErrorInvalidMemcpyDirection";
-    case cudaErrorNoDevice: return "cudaErrorNoDevice";
-    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
-    case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
-    case cudaErrorLaunchOutOfResources: return "cudaErrorLaunchOutOfResources";
-    case cudaErrorMisalignedAddress: return "cudaErrorMisalignedAddress";
-    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
-  }
-  return "cudaErrorUnknown";
+  const ErrorText* t = error_text(e);
+  return t ? t->name : "cudaErrorUnknown";
 }
 
 const char* cudaGetErrorString(cudaError_t e) {
   static thread_local std::string s;
-  switch (e) {
-    case cudaSuccess: s = "no error"; break;
-    case cudaErrorInvalidValue: s = "invalid argument"; break;
-    case cudaErrorMemoryAllocation: s = "out of memory"; break;
-    case cudaErrorInvalidConfiguration: s = "invalid configuration argument"; break;
-    case cudaErrorInvalidDevicePointer: s = "invalid device pointer"; break;
-    case cudaErrorInvalidMemcpyDirection: s = "invalid copy direction for memcpy"; break;
-    case cudaErrorNoDevice: s = "no CUDA-capable device is detected"; break;
-    case cudaErrorInvalidDevice: s = "invalid device ordinal"; break;
-    case cudaErrorIllegalAddress: s = "an illegal memory access was encountered"; break;
-    case cudaErrorLaunchOutOfResources: s = "too many resources requested for launch"; break;
-    case cudaErrorMisalignedAddress: s = "misaligned address"; break;
-    case cudaErrorLaunchFailure: s = "unspecified launch failure"; break;
-    default: s = "unknown error"; break;
-  }
+  const ErrorText* t = error_text(e);
+  s = t ? t->text : "unknown error";
   if (e == trsim::g_detail_code && !trsim::g_detail.empty()) s += " (simulator: " + trsim::g_detail + ")";
   return s.c_str();
 }

@@ -68,8 +68,8 @@ void syncthreads();
 void syncwarp();
 int lane_id();
 // Exchange of up to 8 bytes between the lanes of a warp: every lane publishes `bits`, then reads lane
-// `src`'s; `valid` false (src outside the warp or exited) returns the lane's own value, as CUDA does
-// for an out-of-range source in shfl_down/up, and records a fault for a source lane that has exited.
+// `src`'s; `in_range` false (src outside the shuffle's width) returns the lane's own value, as CUDA does
+// for shfl_down/up, and a source lane that has exited or does not exist is recorded as a fault.
 uint64_t exchange(uint64_t bits, int src, bool in_range);
 // The running block's dynamic shared memory.
 void* dynamic_shared();
@@ -175,17 +175,13 @@ inline T __shfl_xor_sync(unsigned, T v, int mask, int width = 32) {
   return trsim::from_bits<T>(trsim::exchange(trsim::to_bits(v), s, in));
 }
 
-// Atomics: fibers switch only at barriers, so a read-modify-write is atomic between them; the builtins
-// keep it so if a caller ever runs two grids from two OS threads on the same buffer.
+// Atomics: fibers switch only at barriers and grids run one at a time, so a plain read-modify-write is
+// atomic here.
 template <typename T>
 inline T atomicAdd(T* p, T v) {
-  if constexpr (std::is_integral<T>::value) {
-    return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
-  } else {
-    T old = *p;
-    *p = old + v;
-    return old;
-  }
+  T old = *p;
+  *p = old + v;
+  return old;
 }
 template <typename T>
 inline T atomicMin(T* p, T v) {
